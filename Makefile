@@ -1,0 +1,75 @@
+# Cascade — build, set-up and test entry points.
+#
+#   make demo   installs what it needs and runs the main job on embedded defaults
+#   make test   installs what it needs and runs the whole test suite (what CI runs)
+#
+# Every install step is idempotent: it does nothing when the thing is already there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO          ?= go
+CHDB_VERSION := 26.5.3
+CACHE_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cascade
+CHDB_DIR    := $(CACHE_DIR)/chdb-$(CHDB_VERSION)
+CHDB_LIB    := $(CHDB_DIR)/libchdb.so
+CLICKHOUSE_SERVER := /usr/bin/clickhouse-server
+BIN         := bin/cascade
+# Fuzz targets run for this long each under `make test`; longer under `make fuzz`.
+FUZZTIME    ?= 10s
+
+export CHDB_LIB_PATH := $(CHDB_LIB)
+export CGO_ENABLED := 1
+
+.PHONY: all build demo test unit fuzz bench deps clickhouse chdb clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cascade
+
+## deps: the real components the tests start themselves.
+deps: clickhouse chdb
+
+# Debian's clickhouse-server (18.16); its service is not started — tests start private servers.
+clickhouse: $(CLICKHOUSE_SERVER)
+$(CLICKHOUSE_SERVER):
+	@echo "installing clickhouse-server from Debian packages"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null
+
+# Embedded ClickHouse: libchdb.so from the npm package, fetched with `npm pack` into a cache dir.
+chdb: $(CHDB_LIB)
+$(CHDB_LIB):
+	@echo "fetching @chdb/lib-linux-x64-gnu@$(CHDB_VERSION) into $(CHDB_DIR) (167 MB, once)"
+	mkdir -p $(CHDB_DIR)/.tmp
+	cd $(CHDB_DIR)/.tmp && npm pack --silent @chdb/lib-linux-x64-gnu@$(CHDB_VERSION) >/dev/null
+	tar -xzf $(CHDB_DIR)/.tmp/*.tgz -C $(CHDB_DIR)/.tmp
+	find $(CHDB_DIR)/.tmp/package -name 'libchdb.so' -exec mv {} $(CHDB_LIB).part \;
+	mv $(CHDB_LIB).part $(CHDB_LIB)
+	rm -rf $(CHDB_DIR)/.tmp
+
+## test: the whole suite, real components included (CI runs exactly this).
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+## fuzz: every fuzz target for a bounded time (FUZZTIME each).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## demo: the main job on embedded defaults.
+demo: deps build
+	./$(BIN) demo
+
+clean:
+	rm -rf bin
