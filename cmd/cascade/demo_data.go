@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/cascade-billing/cascade/ledger"
+	"github.com/cascade-billing/cascade/rating"
+)
+
+// demoSource is the connector name the demo's usage claims to come from.
+const demoSource = "demo-connector"
+
+// demoCustomer is one subscriber of the demo month: who it is, where it sits in the chain and
+// which plan version it is on.
+type demoCustomer struct {
+	ID      string
+	Chain   []string
+	Plan    *rating.Plan
+	Charges []*rating.Charge // the usage charges the demo meters (see demoCharges)
+}
+
+// demoChain is the example catalog's channel: a vendor selling through one distributor and
+// two resellers (billing owns the chain once issue 5 lands; the demo states it).
+var demoChain = [][]string{
+	{"vendor:nimbus", "distributor:eurodist", "reseller:cloudshop"},
+	{"vendor:nimbus", "distributor:eurodist", "reseller:devhaus"},
+}
+
+// demoCharges picks the usage charges the demo can meter end to end today: sum and count
+// meters, priced per subscription, whose period amount is the price of the period total.
+// Pooled charges, max/unique/latest aggregations and per-transaction min/max fees need
+// mediation and billing (issues 4 and 5) and are listed as skipped.
+func demoCharges(cat *rating.Catalog, p *rating.Plan) (ok []*rating.Charge, skipped []string) {
+	for _, ch := range p.Charges {
+		if ch.Kind != rating.ChargeUsage {
+			continue
+		}
+		m, _ := cat.Meter(ch.Meter)
+		switch {
+		case ch.Pool != rating.PoolNone:
+			skipped = append(skipped, fmt.Sprintf("%s/%s (pooled)", p.ID, ch.ID))
+		case m.Aggregation != rating.AggSum && m.Aggregation != rating.AggCount:
+			skipped = append(skipped, fmt.Sprintf("%s/%s (aggregation %s)", p.ID, ch.ID, m.Aggregation))
+		case ch.Spec.MinFee != nil || ch.Spec.MaxFee != nil:
+			skipped = append(skipped, fmt.Sprintf("%s/%s (per-transaction min/max fee)", p.ID, ch.ID))
+		default:
+			ok = append(ok, ch)
+		}
+	}
+	return ok, skipped
+}
+
+// demoCustomers subscribes n customers round-robin to the plans in force at the period start
+// that have at least one meterable usage charge.
+func demoCustomers(cat *rating.Catalog, n int, at time.Time) ([]demoCustomer, []string, error) {
+	var plans []*rating.Plan
+	var skipped []string
+	seen := map[string]bool{}
+	for _, p := range cat.Plans {
+		if seen[p.ID] {
+			continue
+		}
+		seen[p.ID] = true
+		v, ok := cat.PlanAt(p.ID, at)
+		if !ok {
+			continue
+		}
+		chs, sk := demoCharges(cat, v)
+		skipped = append(skipped, sk...)
+		if len(chs) > 0 {
+			plans = append(plans, v)
+		} else {
+			skipped = append(skipped, fmt.Sprintf("plan %s (nothing meterable yet)", v.ID))
+		}
+	}
+	if len(plans) == 0 {
+		return nil, skipped, fmt.Errorf("no plan in force at %s has a sum or count usage charge", at.Format(time.DateOnly))
+	}
+	customers := make([]demoCustomer, n)
+	for i := range customers {
+		p := plans[i%len(plans)]
+		chs, _ := demoCharges(cat, p)
+		customers[i] = demoCustomer{
+			ID:      fmt.Sprintf("cust-%03d", i+1),
+			Chain:   demoChain[i%len(demoChain)],
+			Plan:    p,
+			Charges: chs,
+		}
+	}
+	return customers, skipped, nil
+}
+
+// demoEvent is one usage record as a vendor would send it; dup marks a re-send of an earlier one.
+type demoEvent struct {
+	usage    ledger.Usage
+	customer int
+	dup      bool
+}
+
+// demoEvents makes a month of usage: `total` distinct events spread over customers, meters and
+// time, in event-time order, with about dupPercent % of them sent a second time later on.
+func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, period ledger.Period, total, dupPercent int, ingest time.Time) []demoEvent {
+	span := period.To.Sub(period.From) / time.Second
+	events := make([]demoEvent, 0, total+total*dupPercent/100+1)
+	for i := range total {
+		ci := i % len(customers)
+		c := customers[ci]
+		ch := c.Charges[rng.IntN(len(c.Charges))]
+		m, _ := cat.Meter(ch.Meter)
+		at := period.From.Add(time.Duration(rng.Int64N(int64(span))) * time.Second)
+		events = append(events, demoEvent{customer: ci, usage: ledger.Usage{
+			Source:       demoSource,
+			EventID:      fmt.Sprintf("evt-%08d", i+1),
+			Subject:      c.ID,
+			Meter:        ch.Meter,
+			Quantity:     demoQuantity(rng, m.Aggregation, ch, int64(1+ci%4)),
+			EventTime:    at,
+			IngestTime:   ingest,
+			Attributes:   []ledger.Attribute{{Key: "region", Value: []string{"eu-west", "eu-central"}[rng.IntN(2)]}},
+			Account:      c.ID,
+			Subscription: "sub-" + c.ID,
+			PlanVersion:  fmt.Sprintf("%s@%d", c.Plan.ID, c.Plan.Version),
+			Chain:        c.Chain,
+		}})
+	}
+	for i := range total * dupPercent / 100 {
+		d := events[rng.IntN(total)]
+		d.dup = true
+		d.usage.IngestTime = ingest.Add(time.Duration(i+1) * time.Second) // a re-send arrives later
+		events = append(events, d)
+	}
+	slices.SortStableFunc(events, func(a, b demoEvent) int { return a.usage.EventTime.Compare(b.usage.EventTime) })
+	return events
+}
+
+// demoQuantity is one event's quantity: 1 for a count meter (each event is one), an amount
+// with cents for a percentage (money) charge, else whole units or up to 3 decimals. size scales
+// a customer's consumption so that some customers cross tiers and others stay inside allowances.
+func demoQuantity(rng *rand.Rand, agg rating.Aggregation, ch *rating.Charge, size int64) decimal.Decimal {
+	switch {
+	case agg == rating.AggCount:
+		return decimal.NewFromInt(1)
+	case ch.Spec.Kind == rating.ModelPercentage:
+		return decimal.New(size*(100+rng.Int64N(250_000)), -2) // amounts with cents
+	case rng.IntN(2) == 0:
+		return decimal.New(size*(1+rng.Int64N(400)), 0)
+	default:
+		return decimal.New(size*(1+rng.Int64N(400_000)), -3)
+	}
+}
