@@ -57,6 +57,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"price", "quote a plan for given usage: every line, tier and total", runPrice},
+		{"catalog", "check a catalog file: every problem with file, line and field path", runCatalog},
 		{"demo", "run the main job on embedded defaults", runDemo},
 	}
 }

@@ -127,7 +127,7 @@ func firstLine(err error) error {
 	if !ok {
 		return err
 	}
-	return fmt.Errorf("%s (and %d more; CASCADE_LOG_LEVEL=debug lists them all)", first, strings.Count(rest, "\n")+1)
+	return fmt.Errorf("%s (and %d more; 'cascade catalog check FILE' lists them all)", first, strings.Count(rest, "\n")+1)
 }
 
 func writeQuoteTable(w io.Writer, q *rating.Quote) error {

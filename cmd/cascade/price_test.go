@@ -150,3 +150,28 @@ func TestPriceDocExampleIsTrue(t *testing.T) {
 		t.Errorf("docs/cli.md example differs from the real output:\n--- doc\n%s--- real\n%s", want, out)
 	}
 }
+
+func TestCatalogCheck(t *testing.T) {
+	code, out, errOut := runCLI(t, "catalog", "check", exampleCatalog)
+	if code != exitOK || !strings.Contains(out, "ok — 1 vendors, 3 products, 6 meters, 3 plans (4 versions)") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	path := t.TempDir() + "/bad.yaml"
+	bad := "vendors: [{id: v, name: V}]\nproducts: [{id: p, vendor: v, name: P}]\nmeters: []\nplans:\n  - id: x\n    version: 1\n    product: p\n    name: X\n    billing_period: month\n    charges:\n      - {id: c, type: usage, meter: nope, model: per_unit, unit_price: 1}\n"
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "catalog", "check", path)
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	// Two problems: the missing currency (line 5) and the unknown meter (line 11), in line order.
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "bad.yaml:5:") || !strings.Contains(lines[0], "plans[0].currency") ||
+		!strings.Contains(lines[1], "bad.yaml:11:") || !strings.Contains(lines[1], "plans[0].charges[0].meter") {
+		t.Errorf("problems listed:\n%s", out)
+	}
+	if !strings.Contains(errOut, "2 problem(s)") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
