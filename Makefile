@@ -13,7 +13,7 @@ CHDB_VERSION := 26.5.3
 CACHE_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cascade
 CHDB_DIR    := $(CACHE_DIR)/chdb-$(CHDB_VERSION)
 CHDB_LIB    := $(CHDB_DIR)/libchdb.so
-CLICKHOUSE_SERVER := /usr/bin/clickhouse-server
+CLICKHOUSE_SERVER := /usr/sbin/clickhouse-server
 BIN         := bin/cascade
 # Fuzz targets run for this long each under `make test`; longer under `make fuzz`.
 FUZZTIME    ?= 10s

@@ -91,7 +91,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		defer os.RemoveAll(dir)
 	}
 	started := time.Now()
-	store, err := openEmbeddedLedger(ctx, e, dir)
+	store, err := e.openLedger(ctx, e, dir)
 	if err != nil {
 		return fmt.Errorf("open the embedded ledger in %s: %w", dir, err)
 	}
@@ -126,7 +126,6 @@ type demoPipeline struct {
 	customers []demoCustomer
 	seen      map[string]struct{}
 	running   map[string]decimal.Decimal // customer/meter → metered total so far
-	deltas    map[string]decimal.Decimal // customer/charge → Σ rated deltas
 	totals    map[string]decimal.Decimal // customer/meter → accepted quantity (what the ledger must say)
 
 	consumed, accepted, duplicate, replayed int
@@ -137,7 +136,6 @@ func newDemoPipeline(customers []demoCustomer) *demoPipeline {
 		customers: customers,
 		seen:      map[string]struct{}{},
 		running:   map[string]decimal.Decimal{},
-		deltas:    map[string]decimal.Decimal{},
 		totals:    map[string]decimal.Decimal{},
 	}
 }
@@ -200,7 +198,6 @@ func (p *demoPipeline) rate(ev demoEvent) []ledger.RatedDelta {
 			continue
 		}
 		amount := ch.UsageDelta(ch.Model, before, u.Quantity)
-		p.deltas[c.ID+"/"+ch.ID] = p.deltas[c.ID+"/"+ch.ID].Add(amount)
 		out = append(out, ledger.RatedDelta{
 			ID:     ledger.DeterministicID("rated", u.Source, u.EventID, ch.ID),
 			Source: u.Source, EventID: u.EventID, Account: u.Account, Subscription: u.Subscription,

@@ -146,7 +146,7 @@ func demoQuantity(rng *rand.Rand, agg rating.Aggregation, ch *rating.Charge, siz
 	case agg == rating.AggCount:
 		return decimal.NewFromInt(1)
 	case ch.Spec.Kind == rating.ModelPercentage:
-		return decimal.New(size*(100+rng.Int64N(250_000)), -2) // amounts with cents
+		return decimal.New(size*(100+rng.Int64N(9_900)), -2) // 1.00 … 100.00 per transaction, with cents
 	case rng.IntN(2) == 0:
 		return decimal.New(size*(1+rng.Int64N(400)), 0)
 	default:

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/cascade-billing/cascade/ledger"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -52,6 +54,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// openLedger opens the embedded ledger in a directory; tests swap it for an in-memory one.
+	openLedger func(ctx context.Context, e *env, dir string) (ledger.Store, error)
 }
 
 func commands() []command {
@@ -64,14 +68,21 @@ func commands() []command {
 
 // run is main without the process: it returns the exit code, so tests can call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, openEmbeddedLedger)
+}
+
+// runWith is run with the embedded ledger's opener given.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer,
+	openLedger func(context.Context, *env, string) (ledger.Store, error)) int {
 	level := slog.LevelWarn
 	if os.Getenv("CASCADE_LOG_LEVEL") == "debug" {
 		level = slog.LevelDebug
 	}
 	e := &env{
-		stdout: stdout,
-		stderr: stderr,
-		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		stdout:     stdout,
+		stderr:     stderr,
+		log:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		openLedger: openLedger,
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printHelp(stdout)
@@ -101,7 +112,7 @@ func report(e *env, name string, err error) int {
 	if errors.As(err, &ue) {
 		return exitUsage
 	}
-	e.log.Error("command failed", "command", name, "err", err)
+	e.log.Debug("command failed", "command", name, "err", err)
 	return exitFailure
 }
 

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/cascade-billing/cascade/ledger"
+	"github.com/cascade-billing/cascade/ledger/ledgertest"
+)
+
+func runDemoWith(t *testing.T, open func(context.Context, *env, string) (ledger.Store, error), args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append([]string{"demo", "--catalog", exampleCatalog}, args...)
+	code := runWith(context.Background(), args, &out, &errOut, open)
+	return code, out.String(), errOut.String()
+}
+
+func memLedger(context.Context, *env, string) (ledger.Store, error) { return ledgertest.NewMemStore(), nil }
+
+var checkLine = regexp.MustCompile(`(?m)^  \[(ok  |FAIL)\] `)
+
+// TestDemoOnEmbeddedLedger runs the demo as `make demo` does, on the real embedded ClickHouse.
+// It is the only test of this package that starts chdb: the engine is one per process.
+func TestDemoOnEmbeddedLedger(t *testing.T) {
+	if _, err := os.Stat(chdbLibrary()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("embedded ClickHouse library missing at %s under CI=true: run 'make deps'", chdbLibrary())
+		}
+		t.Skipf("embedded ClickHouse library missing at %s: run 'make deps'", chdbLibrary())
+	}
+	code, out, errOut := runDemoWith(t, openEmbeddedLedger, "--events", "30000", "--customers", "8", "--data", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	checks := checkLine.FindAllString(out, -1)
+	if len(checks) != 4 || strings.Contains(out, "[FAIL]") {
+		t.Errorf("want 4 passing checks:\n%s", out)
+	}
+	if !strings.Contains(out, "30600 = 30000 + 600 + 0") {
+		t.Errorf("consumed = accepted + duplicate line missing or wrong:\n%s", out)
+	}
+	if !strings.Contains(errOut, "records mediated (100%)") {
+		t.Errorf("no progress shown on stderr:\n%s", errOut)
+	}
+}
+
+// TestDemoIsReproducible: the same seed gives the same invoices, to the cent.
+func TestDemoIsReproducible(t *testing.T) {
+	_, a, _ := runDemoWith(t, memLedger, "--events", "5000", "--customers", "4")
+	code, b, errOut := runDemoWith(t, memLedger, "--events", "5000", "--customers", "4")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	strip := regexp.MustCompile(`done in .*`)
+	if strip.ReplaceAllString(a, "") != strip.ReplaceAllString(b, "") {
+		t.Errorf("two runs with one seed differ:\n%s\n---\n%s", a, b)
+	}
+	_, c, _ := runDemoWith(t, memLedger, "--events", "5000", "--customers", "4", "--seed", "2")
+	if strip.ReplaceAllString(a, "") == strip.ReplaceAllString(c, "") {
+		t.Error("another seed gave the same month")
+	}
+}
+
+// skewedStore reports one extra thousandth on every usage total: a ledger that lost or
+// invented usage. The demo must notice and fail.
+type skewedStore struct{ *ledgertest.MemStore }
+
+func (s skewedStore) UsageTotals(ctx context.Context, q ledger.UsageQuery) ([]ledger.UsageTotal, error) {
+	rows, err := s.MemStore.UsageTotals(ctx, q)
+	for i := range rows {
+		rows[i].Quantity = rows[i].Quantity.Add(decimal.New(1, -3))
+	}
+	return rows, err
+}
+
+func TestDemoFailsWhenLedgerDisagrees(t *testing.T) {
+	skewed := func(context.Context, *env, string) (ledger.Store, error) {
+		return skewedStore{ledgertest.NewMemStore()}, nil
+	}
+	code, out, errOut := runDemoWith(t, skewed, "--events", "2000", "--customers", "2")
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	if !strings.Contains(out, "[FAIL] ledger quantities = accepted quantities") {
+		t.Errorf("quantity check did not fail:\n%s", out)
+	}
+	// Re-rated from the skewed quantities, the invoice no longer equals the rated deltas either.
+	if !strings.Contains(out, "[FAIL] Σ rated deltas = invoiced usage") {
+		t.Errorf("invariant 2 check did not fail:\n%s", out)
+	}
+	if !strings.Contains(errOut, "reconciliation check failed") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
+
+func TestDemoBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--period", "October"}, {"--customers", "0"}, {"--duplicates", "101"}, {"extra"}} {
+		if code, _, errOut := runDemoWith(t, memLedger, args...); code != exitUsage || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
