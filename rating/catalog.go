@@ -61,6 +61,18 @@ type Meter struct {
 	Aggregation Aggregation
 	// Attribute is the event attribute counted by unique_count (empty otherwise).
 	Attribute string
+	// AllowCredits lets usage records carry negative quantities (refunds, corrections);
+	// mediation rejects them otherwise, since a negative quantity is usually a producer bug.
+	AllowCredits bool
+	// Multiply and Divide convert a record's quantity into the meter's unit
+	// (quantity × Multiply ÷ Divide, bytes → GB is divide: 1000000000). Both default to 1;
+	// zero means 1, so a Meter built by hand without them converts nothing.
+	Multiply, Divide decimal.Decimal
+	// Rename maps a record attribute name to the name the meter stores it under.
+	Rename map[string]string
+	// KeepAttributes, when not empty, is the only attributes kept (names after Rename);
+	// DropAttributes are removed. At most one of the two is set.
+	KeepAttributes, DropAttributes []string
 }
 
 // PeriodUnit is the calendar unit of a billing period.

@@ -13,7 +13,7 @@ var (
 	ldCatalogKeys   = []string{"vendors", "products", "meters", "plans", "price_lists", "coupons"}
 	ldVendorKeys    = []string{"id", "name"}
 	ldProductKeys   = []string{"id", "vendor", "name", "description"}
-	ldMeterKeys     = []string{"id", "name", "unit", "aggregation", "attribute"}
+	ldMeterKeys     = []string{"id", "name", "unit", "aggregation", "attribute", "allow_credits", "multiply", "divide", "rename", "keep_attributes", "drop_attributes"}
 	ldPlanKeys      = []string{"id", "version", "product", "name", "currency", "billing_period", "trial_days", "rounding", "effective_from", "effective_to", "minimum_commitment", "discounts", "charges"}
 	ldPeriodKeys    = []string{"every", "unit"}
 	ldPriceKeys     = []string{"model", "amount", "unit_price", "tiers", "package_size", "free_units", "percent", "min_fee", "max_fee"}
@@ -77,9 +77,11 @@ func (l *loader) decodeCatalog(root *yaml.Node) *rawCatalog {
 		if f, ok := l.mapping(n, path, ldMeterKeys...); ok {
 			raw.meters = append(raw.meters, ldItem[*Meter]{&Meter{
 				ID: l.str(f, "id", true), Name: l.str(f, "name", false), Unit: l.str(f, "unit", false),
-				Aggregation: Aggregation(l.enum(f, "aggregation", true, string(AggSum), string(AggCount), string(AggMax), string(AggUniqueCount), string(AggLatest))),
-				Attribute:   l.str(f, "attribute", false),
+				Aggregation:  Aggregation(l.enum(f, "aggregation", true, string(AggSum), string(AggCount), string(AggMax), string(AggUniqueCount), string(AggLatest))),
+				Attribute:    l.str(f, "attribute", false),
+				AllowCredits: l.boolean(f, "allow_credits"),
 			}, path})
+			l.decodeMeterNormalize(f, path, raw.meters[len(raw.meters)-1].v)
 		}
 	}
 	for i, n := range l.seq(top.vals["plans"], "plans") {

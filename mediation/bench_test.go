@@ -1,0 +1,135 @@
+package mediation_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cascade-billing/cascade/mediation"
+	"github.com/cascade-billing/cascade/mediation/mediationtest"
+)
+
+// prefill is a DedupLoader that remembers n synthetic ids per partition, to measure the
+// pipeline against a full dedup window.
+type prefill struct{ n int }
+
+func (p prefill) LoadSeen(_ context.Context, _ string, partition int, since time.Time, add func(mediation.ID, time.Time)) error {
+	for i := 0; i < p.n; i++ {
+		add(idN(uint64(partition)<<40|uint64(i)), since.Add(time.Duration(i)*time.Second))
+	}
+	return nil
+}
+
+// benchBatch is one partition's reusable batch whose event ids are rewritten in place before
+// every Handle, so every record is new (no duplicates) and nothing is allocated to make it.
+type benchBatch struct {
+	msgs   []mediation.Message
+	idAt   []int // offset of the id's 12 digits in each message
+	serial uint64
+}
+
+func newBenchBatch(partition, size int) *benchBatch {
+	bb := &benchBatch{}
+	for i := 0; i < size; i++ {
+		raw := event("ev-000000000000", "api_calls", "cust-"+strconv.Itoa(partition*1000+i%1000), "2026-11-24T11:00:00.250Z",
+			`{"quantity":"3.5","attributes":{"region":"eu-west-1","vm":"i-0abc"}}`)
+		bb.idAt = append(bb.idAt, indexOf(raw, "ev-")+3)
+		bb.msgs = append(bb.msgs, mediation.Message{Topic: topic, Partition: partition, Offset: int64(i), Value: raw})
+	}
+	return bb
+}
+
+func indexOf(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if string(b[i:i+len(s)]) == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func (bb *benchBatch) renumber() {
+	for i, m := range bb.msgs {
+		bb.serial++
+		n := bb.serial
+		for j := bb.idAt[i] + 11; j >= bb.idAt[i]; j-- {
+			m.Value[j] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+}
+
+// BenchmarkPipeline measures decode → validate → normalize → dedup → enrich → rate → sink
+// (a counting sink) per record, one goroutine per partition as the Kafka source runs it.
+func BenchmarkPipeline(b *testing.B) {
+	for _, window := range []int{0, 1_000_000, 10_000_000} {
+		for _, parts := range []int{1, 2} {
+			b.Run(fmt.Sprintf("batch=500/window=%d/partitions=%d", window, parts), func(b *testing.B) {
+				if testing.Short() && window > 1_000_000 {
+					b.Skip("10M-id window skipped in -short mode")
+				}
+				benchPipeline(b, 500, window, parts)
+			})
+		}
+	}
+}
+
+func benchPipeline(b *testing.B, size, window, parts int) {
+	dir := mediationtest.NewDirectory()
+	for i := 0; i < 1000*parts; i++ {
+		c := "cust-" + strconv.Itoa(i)
+		dir.Add(c, mediation.Enrichment{Account: "acct-" + c, Subscription: "sub-" + c, PlanID: "pro", PlanVersion: 1,
+			PeriodStart: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), PeriodEnd: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	sink := &mediationtest.Discard{}
+	p, err := mediation.New(mediation.Config{Catalog: loadCatalog(b), Directory: dir, Sink: sink,
+		Seen: prefill{window / parts}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return testNow }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps := make([]int, parts)
+	for i := range ps {
+		ps[i] = i
+	}
+	if err := p.Assigned(context.Background(), topic, ps); err != nil {
+		b.Fatal(err)
+	}
+	batches := make([]*benchBatch, parts)
+	for i := range batches {
+		batches[i] = newBenchBatch(i, size)
+		batches[i].renumber()
+		if err := p.Handle(context.Background(), batches[i].msgs); err != nil { // warm the buffers
+			b.Fatal(err)
+		}
+	}
+	rounds := (b.N + size*parts - 1) / (size * parts)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i := 0; i < parts; i++ {
+		wg.Add(1)
+		go func(bb *benchBatch) {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				bb.renumber()
+				if err := p.Handle(context.Background(), bb.msgs); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}(batches[i])
+	}
+	wg.Wait()
+	b.StopTimer()
+	records := float64(rounds * size * parts)
+	b.ReportMetric(records/b.Elapsed().Seconds(), "records/s")
+	if sink.Usage != (rounds+1)*size*parts {
+		b.Fatalf("sink accepted %d records, want %d (duplicates or rejects in the benchmark stream)", sink.Usage, (rounds+1)*size*parts)
+	}
+}

@@ -1,0 +1,69 @@
+package mediation
+
+import (
+	"errors"
+	"time"
+)
+
+// process runs the stages over a batch into st.batch, advancing the dedup set and the totals
+// with undo logs (st.added, the totals' log) that Handle rolls back if the write fails.
+func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
+	size := 0
+	for i := range msgs {
+		size += len(msgs[i].Value)
+	}
+	st.dec.Reset(size)
+	b := &st.batch
+	clear(b.Usage)
+	clear(b.Deltas)
+	clear(b.Rejected)
+	b.Usage, b.Deltas, b.Rejected = b.Usage[:0], b.Deltas[:0], b.Rejected[:0]
+	b.Duplicates, b.Consumed, b.At = 0, len(msgs), now
+	st.added = st.added[:0]
+	if cap(st.recs) < len(msgs) {
+		st.recs = make([]Record, len(msgs))
+	}
+	recs := st.recs[:len(msgs)]
+	for i := range msgs {
+		msg, rec := &msgs[i], &recs[i]
+		if err := st.dec.Decode(msg.Value, rec); err != nil {
+			p.reject(b, msg, err, now)
+			continue
+		}
+		m, err := p.validator.Validate(rec, now)
+		if err != nil {
+			p.reject(b, msg, err, now)
+			continue
+		}
+		p.normal.Normalize(rec)
+		id := UsageID(rec.Source, rec.ID)
+		if st.seen.Contains(id) {
+			b.Duplicates++
+			continue
+		}
+		e, ok := p.cfg.Directory.Lookup(rec.Subject, rec.Type, rec.Time)
+		if !ok {
+			p.reject(b, msg, &RecordError{Reason: ReasonUnknownSubject, Field: "subject", ID: rec.ID,
+				Detail: `no subscription of "` + clip(rec.Subject) + `" prices meter "` + rec.Type + `" at ` + rec.Time.Format(time.RFC3339Nano)}, now)
+			continue
+		}
+		b.Deltas, err = p.rater.Rate(b.Deltas, rec, id, m, &e, st.totals)
+		if err != nil {
+			p.reject(b, msg, err, now)
+			continue
+		}
+		st.seen.insert(id, rec.Time)
+		st.added = append(st.added, id)
+		b.Usage = append(b.Usage, UsageRow{ID: id, Record: *rec, Enrichment: e, Partition: msg.Partition, Offset: msg.Offset})
+	}
+}
+
+// reject records a refused message with its reason code and detail.
+func (p *Pipeline) reject(b *Batch, msg *Message, err error, now time.Time) {
+	r := Rejected{Message: *msg, Reason: ReasonDecode, Detail: err.Error(), At: now}
+	var re *RecordError
+	if errors.As(err, &re) {
+		r.Reason = re.Reason
+	}
+	b.Rejected = append(b.Rejected, r)
+}
