@@ -80,7 +80,7 @@ func loadConsumption(b *testing.B) *chdb.Store {
 	return consumption.s
 }
 
-func BenchmarkConsumptionQuery(b *testing.B) {
+func BenchmarkLedgerConsumption(b *testing.B) {
 	b.Run(fmt.Sprintf("backend=chdb/rows=%d", consumptionRows), func(b *testing.B) {
 		s := loadConsumption(b)
 		ctx := context.Background()
