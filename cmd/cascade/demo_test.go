@@ -22,7 +22,9 @@ func runDemoWith(t *testing.T, open func(context.Context, *env, string) (ledger.
 	return code, out.String(), errOut.String()
 }
 
-func memLedger(context.Context, *env, string) (ledger.Store, error) { return ledgertest.NewMemStore(), nil }
+func memLedger(context.Context, *env, string) (ledger.Store, error) {
+	return ledgertest.NewMemStore(), nil
+}
 
 var checkLine = regexp.MustCompile(`(?m)^  \[(ok  |FAIL)\] `)
 
