@@ -125,8 +125,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 type demoPipeline struct {
 	customers []demoCustomer
 	seen      map[string]struct{}
-	running   map[string]decimal.Decimal // customer/meter → metered total so far
-	totals    map[string]decimal.Decimal // customer/meter → accepted quantity (what the ledger must say)
+	running   map[string]decimal.Decimal // customer/meter → accepted quantity so far (what the ledger must say)
 
 	consumed, accepted, duplicate, replayed int
 }
@@ -136,7 +135,6 @@ func newDemoPipeline(customers []demoCustomer) *demoPipeline {
 		customers: customers,
 		seen:      map[string]struct{}{},
 		running:   map[string]decimal.Decimal{},
-		totals:    map[string]decimal.Decimal{},
 	}
 }
 
@@ -191,7 +189,6 @@ func (p *demoPipeline) rate(ev demoEvent) []ledger.RatedDelta {
 	meterKey := c.ID + "/" + u.Meter
 	before := p.running[meterKey]
 	p.running[meterKey] = before.Add(u.Quantity)
-	p.totals[meterKey] = p.running[meterKey]
 	var out []ledger.RatedDelta
 	for _, ch := range c.Charges {
 		if ch.Meter != u.Meter {

@@ -45,7 +45,7 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 		for _, t := range totals {
 			ledgerEvents += t.Events
 			usage[t.Meter] = t.Quantity
-			if want := p.totals[c.ID+"/"+t.Meter]; !t.Quantity.Equal(want) {
+			if want := p.running[c.ID+"/"+t.Meter]; !t.Quantity.Equal(want) {
 				qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s/%s ledger %s, accepted %s", c.ID, t.Meter, t.Quantity, want))
 			}
 		}
@@ -101,7 +101,7 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 
 func countMeters(p *demoPipeline, customer string) int {
 	n := 0
-	for k := range p.totals {
+	for k := range p.running {
 		if strings.HasPrefix(k, customer+"/") {
 			n++
 		}
