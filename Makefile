@@ -21,15 +21,24 @@ FUZZTIME    ?= 10s
 export CHDB_LIB_PATH := $(CHDB_LIB)
 export CGO_ENABLED := 1
 
-.PHONY: all build demo test unit fuzz bench deps clickhouse chdb clean
+.PHONY: all build demo test fuzz bench deps tools clickhouse chdb clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cascade
 
-## deps: the real components the tests start themselves.
-deps: clickhouse chdb
+## deps: the real components the tests start themselves, and the tools to fetch and build them.
+deps: tools clickhouse chdb
+
+# npm fetches the chdb library; gcc builds `go test -race` (cgo). Installed from Debian when missing.
+APT_TOOLS := $(if $(shell command -v npm),,npm) $(if $(shell command -v gcc),,gcc)
+tools:
+ifneq ($(strip $(APT_TOOLS)),)
+	@echo "installing $(strip $(APT_TOOLS)) from Debian packages"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_TOOLS) >/dev/null
+endif
 
 # Debian's clickhouse-server (18.16); its service is not started — tests start private servers.
 clickhouse: $(CLICKHOUSE_SERVER)
@@ -40,7 +49,7 @@ $(CLICKHOUSE_SERVER):
 
 # Embedded ClickHouse: libchdb.so from the npm package, fetched with `npm pack` into a cache dir.
 chdb: $(CHDB_LIB)
-$(CHDB_LIB):
+$(CHDB_LIB): | tools
 	@echo "fetching @chdb/lib-linux-x64-gnu@$(CHDB_VERSION) into $(CHDB_DIR) (167 MB, once)"
 	mkdir -p $(CHDB_DIR)/.tmp
 	cd $(CHDB_DIR)/.tmp && npm pack --silent @chdb/lib-linux-x64-gnu@$(CHDB_VERSION) >/dev/null
