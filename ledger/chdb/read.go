@@ -128,3 +128,21 @@ func (s *Store) Audit(ctx context.Context, q ledger.AuditQuery) ([]ledger.AuditE
 	}
 	return run(ctx, s, "audit", chsql.Audit(s.db, q), chsql.DecodeAudit)
 }
+
+var _ ledger.Scanner = (*Store)(nil)
+
+// ScanUsage implements ledger.Scanner.
+func (s *Store) ScanUsage(ctx context.Context, q ledger.ScanQuery) ([]ledger.UsageRef, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	return run(ctx, s, "scan usage", chsql.ScanUsage(s.db, q), chsql.DecodeScanUsage)
+}
+
+// ScanRated implements ledger.Scanner.
+func (s *Store) ScanRated(ctx context.Context, q ledger.ScanQuery) ([]ledger.RatedRef, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	return run(ctx, s, "scan rated", chsql.ScanRated(s.db, q), chsql.DecodeScanRated)
+}

@@ -117,3 +117,15 @@ func (s *Store) Rejects(ctx context.Context, q ledger.RejectQuery) ([]ledger.Rej
 func (s *Store) Audit(ctx context.Context, q ledger.AuditQuery) ([]ledger.AuditEntry, error) {
 	return read(ctx, s, "audit", q.Validate, chsql.Audit(s.cfg.Database, q), chsql.DecodeAudit)
 }
+
+var _ ledger.Scanner = (*Store)(nil)
+
+// ScanUsage implements ledger.Scanner.
+func (s *Store) ScanUsage(ctx context.Context, q ledger.ScanQuery) ([]ledger.UsageRef, error) {
+	return read(ctx, s, "scan usage", q.Validate, chsql.ScanUsage(s.cfg.Database, q), chsql.DecodeScanUsage)
+}
+
+// ScanRated implements ledger.Scanner.
+func (s *Store) ScanRated(ctx context.Context, q ledger.ScanQuery) ([]ledger.RatedRef, error) {
+	return read(ctx, s, "scan rated", q.Validate, chsql.ScanRated(s.cfg.Database, q), chsql.DecodeScanRated)
+}

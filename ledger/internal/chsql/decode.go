@@ -197,3 +197,18 @@ func DecodeAudit(rows [][]string) ([]ledger.AuditEntry, error) {
 			Origin: d.str(), Detail: d.str()}
 	})
 }
+
+// DecodeScanUsage decodes the rows of ScanUsage.
+func DecodeScanUsage(rows [][]string) ([]ledger.UsageRef, error) {
+	return decodeRows("scan usage", rows, func(d *decoder) ledger.UsageRef {
+		return ledger.UsageRef{Source: d.str(), EventID: d.str(), Subject: d.str(), Meter: d.str(), Account: d.str(),
+			PricingGroup: d.str(), EventTime: d.unix()}
+	})
+}
+
+// DecodeScanRated decodes the rows of ScanRated.
+func DecodeScanRated(rows [][]string) ([]ledger.RatedRef, error) {
+	return decodeRows("scan rated", rows, func(d *decoder) ledger.RatedRef {
+		return ledger.RatedRef{ID: d.str(), Source: d.str(), EventID: d.str(), Charge: d.str(), EventTime: d.unix(), Quantity: d.dec()}
+	})
+}

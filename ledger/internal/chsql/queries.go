@@ -189,3 +189,17 @@ func Audit(db string, q ledger.AuditQuery) Query {
 	return Query{Columns: 7, SQL: "SELECT id, toString(toUnixTimestamp(at)), actor, action, object, origin, detail FROM " +
 		AuditTable().Qualified(db) + " FINAL" + w.String() + " ORDER BY at, id"}
 }
+
+// ScanUsage lists usage identities and ownership from q.Since on. FINAL collapses rows of the
+// same (source, event_id); event_time is an ORDER BY column, a deterministic function of the
+// identity, so the filter cannot separate duplicates.
+func ScanUsage(db string, q ledger.ScanQuery) Query {
+	return Query{Columns: 7, SQL: "SELECT source, event_id, subject, meter, account, pricing_group, toString(toUnixTimestamp(event_time)) FROM " +
+		UsageTable().Qualified(db) + " FINAL WHERE event_time >= " + Time(q.Since) + " ORDER BY event_time, source, event_id"}
+}
+
+// ScanRated lists rated deltas from q.Since on, the latest version of each id (FINAL).
+func ScanRated(db string, q ledger.ScanQuery) Query {
+	return Query{Columns: 6, Decimal: decimals(6, 5), SQL: "SELECT id, source, event_id, charge, toString(toUnixTimestamp(event_time)), quantity FROM " +
+		RatedTable().Qualified(db) + " FINAL WHERE event_time >= " + Time(q.Since) + " ORDER BY event_time, id"}
+}
