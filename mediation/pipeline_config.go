@@ -24,8 +24,10 @@ type Config struct {
 	// LateWindow is the oldest event time accepted (zero: DefaultLateWindow); it must not
 	// exceed DedupWindow. ClockSkew is the allowance into the future (zero: DefaultClockSkew).
 	LateWindow, ClockSkew time.Duration
-	Logger                *slog.Logger     // nil: slog.Default()
-	Now                   func() time.Time // nil: time.Now
+	// Bounds are the decimals the sink can store (zero: DefaultBounds, the ledger's).
+	Bounds Bounds
+	Logger *slog.Logger     // nil: slog.Default()
+	Now    func() time.Time // nil: time.Now
 }
 
 // Validate checks the configuration and fills in defaults.
@@ -54,6 +56,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LateWindow > c.DedupWindow {
 		return fmt.Errorf("mediation config: late window %s exceeds dedup window %s: a late duplicate could arrive after its original was forgotten", c.LateWindow, c.DedupWindow)
+	}
+	if c.Bounds == (Bounds{}) {
+		c.Bounds = DefaultBounds
+	}
+	if c.Bounds.QuantityScale < 0 || c.Bounds.AmountScale < 0 || c.Bounds.Precision <= max(c.Bounds.QuantityScale, c.Bounds.AmountScale) {
+		return fmt.Errorf("mediation config: bounds %+v: want 0 ≤ scales < precision", c.Bounds)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

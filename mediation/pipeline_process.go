@@ -36,6 +36,11 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 			continue
 		}
 		p.normal.Normalize(rec)
+		if why := p.cfg.Bounds.fits(rec.Quantity, p.cfg.Bounds.QuantityScale); why != "" {
+			p.reject(b, msg, &RecordError{Reason: ReasonOutOfBounds, Field: "data.quantity", ID: rec.ID,
+				Detail: "quantity " + why + " (after unit conversion); the ledger could never store it"}, now)
+			continue
+		}
 		id := UsageID(rec.Source, rec.ID)
 		if st.seen.Contains(id) {
 			b.Duplicates++
@@ -47,8 +52,14 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 				Detail: `no subscription of "` + clip(rec.Subject) + `" prices meter "` + rec.Type + `" at ` + rec.Time.Format(time.RFC3339Nano)}, now)
 			continue
 		}
+		n0, mark := len(b.Deltas), len(st.totals.undo)
 		b.Deltas, err = p.rater.Rate(b.Deltas, rec, id, m, &e, st.totals)
+		if err == nil {
+			err = p.checkDeltas(b.Deltas[n0:], rec.ID)
+		}
 		if err != nil {
+			st.totals.rollback(mark) // Rate already undid its own failure; this undoes a bounds one
+			b.Deltas = b.Deltas[:n0]
 			p.reject(b, msg, err, now)
 			continue
 		}
@@ -56,6 +67,22 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 		st.added = append(st.added, id)
 		b.Usage = append(b.Usage, UsageRow{ID: id, Record: *rec, Enrichment: e, Partition: msg.Partition, Offset: msg.Offset})
 	}
+}
+
+// checkDeltas refuses a record whose rated deltas the ledger could not store exactly.
+func (p *Pipeline) checkDeltas(ds []RatedDelta, id string) error {
+	bd := p.cfg.Bounds
+	for i := range ds {
+		if why := bd.fits(ds[i].Amount, bd.AmountScale); why != "" {
+			return &RecordError{Reason: ReasonOutOfBounds, Field: "data.quantity", ID: id,
+				Detail: "charge " + ds[i].Charge + ": rated amount " + why + "; the ledger could never store it"}
+		}
+		if why := bd.fits(ds[i].Quantity, bd.QuantityScale); why != "" {
+			return &RecordError{Reason: ReasonOutOfBounds, Field: "data.quantity", ID: id,
+				Detail: "charge " + ds[i].Charge + ": rated quantity " + why + "; the ledger could never store it"}
+		}
+	}
+	return nil
 }
 
 // reject records a refused message with its reason code and detail.

@@ -16,12 +16,13 @@ const (
 	ReasonUnknownSubject = "unknown_subject" // the directory knows no subscription for subject and meter at time
 	ReasonNegativeTotal  = "negative_total"  // a credit would take a period's running total below zero
 	ReasonUnknownPlan    = "unknown_plan"    // the directory named a plan version the catalog does not have
+	ReasonOutOfBounds    = "out_of_bounds"   // the quantity, or an amount rated from it, has more digits than the ledger stores
 )
 
 // reasons lists every reason code, in a fixed order: counters are indexed by it.
 var reasons = [...]string{ReasonDecode, ReasonMissingField, ReasonBadSpecVersion, ReasonBadTime,
 	ReasonBadQuantity, ReasonUnknownMeter, ReasonTooOld, ReasonInFuture, ReasonUnknownSubject,
-	ReasonNegativeTotal, ReasonUnknownPlan}
+	ReasonNegativeTotal, ReasonUnknownPlan, ReasonOutOfBounds}
 
 // Reasons returns every reason code, in a fixed order.
 func Reasons() []string { return append([]string(nil), reasons[:]...) }
