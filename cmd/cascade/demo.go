@@ -10,8 +10,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/cascade-billing/cascade/ledger"
 	"github.com/cascade-billing/cascade/rating"
 )
@@ -39,7 +37,7 @@ func parseDemoFlags(e *env, args []string) (demoConfig, bool, error) {
 	fs.IntVar(&c.duplicates, "duplicates", 2, "percent of events the vendor sends twice")
 	month := fs.String("period", "2026-10", "the month to bill, YYYY-MM")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the generated usage")
-	fs.IntVar(&c.batch, "batch", 20_000, "ledger write batch size")
+	fs.IntVar(&c.batch, "batch", 5_000, "records mediated (and written to the ledger) per batch and partition")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(e.stdout, "usage: cascade demo [flags]")
@@ -66,10 +64,11 @@ func parseDemoFlags(e *env, args []string) (demoConfig, bool, error) {
 	return c, false, nil
 }
 
-// runDemo is the main job on embedded defaults, as far as Cascade is built today: a month of a
-// vendor's usage is deduplicated, rated incrementally and written to the embedded ledger; the
-// month is then re-rated from the ledger's quantities and every reconciliation check is run.
-// It exits 1 if any check fails.
+// runDemo is the main job on embedded defaults: a month of a vendor's usage is POSTed to the
+// HTTP connector, produced to the in-process Kafka broker, mediated (dedup, enrichment,
+// incremental rating) by the product's pipeline into the embedded ledger; the month is then
+// re-rated from the ledger's quantities and every reconciliation check is run. It exits 1 if
+// any check fails.
 func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg, help, err := parseDemoFlags(e, args)
 	if help || err != nil {
@@ -80,6 +79,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return &usageError{firstLine(err)}
 	}
 	customers, skipped, err := demoCustomers(cat, cfg.customers, cfg.period.From)
+	if err != nil {
+		return &usageError{err}
+	}
+	vendor, err := demoVendor(cat, customers)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -97,16 +100,22 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer store.Close()
 
+	// The demo runs as of the first instant after the month: every event is in the past and
+	// inside the late window, whatever today's date.
+	now := func() time.Time { return cfg.period.To }
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
-	events := demoEvents(rng, cat, customers, cfg.period, cfg.events, cfg.duplicates, cfg.period.To)
-	fmt.Fprintf(e.stderr, "demo: %d customers, %d records for %s (%d sent twice), ledger in %s\n",
-		len(customers), len(events), cfg.period.From.Format("2006-01"), len(events)-cfg.events, dir)
+	bad := max(3, cfg.events/1000)
+	events := demoEvents(rng, cat, customers, vendor+"/"+demoProducer, cfg.period, cfg.events, cfg.duplicates, bad, cfg.period.To)
+	fmt.Fprintf(e.stderr, "demo: %d customers, %d records for %s (%d sent twice, %d bad), ledger in %s\n",
+		len(customers), len(events), cfg.period.From.Format("2006-01"), len(events)-cfg.events-bad, bad, dir)
 
-	p := newDemoPipeline(customers)
-	if err := p.run(ctx, e, store, events, cfg.batch); err != nil {
+	w := &demoWiring{cat: cat, dir: newDemoDirectory(customers), store: store, vendor: vendor, now: now, batch: cfg.batch,
+		progress: func(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) }}
+	flow, err := w.run(ctx, e, events)
+	if err != nil {
 		return err
 	}
-	checks, summary, err := reconcile(ctx, store, cat, customers, cfg.period, p)
+	checks, summary, err := reconcile(ctx, store, cat, customers, cfg.period, events, flow)
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
@@ -119,88 +128,19 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// demoPipeline is the demo's stand-in for mediation (issue 4): exact dedup by (source, event
-// id), incremental rating against each customer's plan, batched ledger writes. It keeps the
-// counts the reconciliation checks need.
-type demoPipeline struct {
-	customers []demoCustomer
-	seen      map[string]struct{}
-	running   map[string]decimal.Decimal // customer/meter → accepted quantity so far (what the ledger must say)
-
-	consumed, accepted, duplicate, replayed int
-}
-
-func newDemoPipeline(customers []demoCustomer) *demoPipeline {
-	return &demoPipeline{
-		customers: customers,
-		seen:      map[string]struct{}{},
-		running:   map[string]decimal.Decimal{},
+// demoVendor is the one vendor whose products the demo's customers buy: the connector
+// authenticates it and accepts only its meters and sources.
+func demoVendor(cat *rating.Catalog, customers []demoCustomer) (string, error) {
+	vendor := ""
+	for _, c := range customers {
+		prod, ok := cat.Product(c.Plan.Product)
+		switch {
+		case !ok:
+			return "", fmt.Errorf("plan %s: product %q is not in the catalog", c.Plan.ID, c.Plan.Product)
+		case vendor != "" && prod.Vendor != vendor:
+			return "", fmt.Errorf("the demo sends as one vendor, but plans of %s and %s are in force", vendor, prod.Vendor)
+		}
+		vendor = prod.Vendor
 	}
-}
-
-func (p *demoPipeline) run(ctx context.Context, e *env, store ledger.Store, events []demoEvent, batch int) error {
-	var usage []ledger.Usage
-	var rated []ledger.RatedDelta
-	flush := func() error {
-		if err := store.WriteUsage(ctx, usage); err != nil {
-			return fmt.Errorf("write usage: %w", err)
-		}
-		if err := store.WriteRated(ctx, rated); err != nil {
-			return fmt.Errorf("write rated deltas: %w", err)
-		}
-		return nil
-	}
-	for i, ev := range events {
-		p.consumed++
-		key := ev.usage.Key()
-		if _, dup := p.seen[key]; dup {
-			p.duplicate++
-		} else {
-			p.seen[key] = struct{}{}
-			p.accepted++
-			usage = append(usage, ev.usage)
-			rated = append(rated, p.rate(ev)...)
-		}
-		if len(usage) < batch && i < len(events)-1 {
-			continue
-		}
-		if err := flush(); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "demo: %d/%d records mediated (%d%%)\n", p.consumed, len(events), 100*p.consumed/len(events))
-		if i == len(events)-1 {
-			// A crash between the ledger write and the offset commit replays the last batch:
-			// write it again; the ledger must collapse it (DESIGN.md invariant 4).
-			p.replayed = len(usage)
-			if err := flush(); err != nil {
-				return fmt.Errorf("replay: %w", err)
-			}
-		}
-		usage, rated = usage[:0], rated[:0]
-	}
-	return nil
-}
-
-// rate adds an accepted event to its meter's running total and returns a rated delta for every
-// usage charge of the plan on that meter.
-func (p *demoPipeline) rate(ev demoEvent) []ledger.RatedDelta {
-	c := p.customers[ev.customer]
-	u := ev.usage
-	meterKey := c.ID + "/" + u.Meter
-	before := p.running[meterKey]
-	p.running[meterKey] = before.Add(u.Quantity)
-	var out []ledger.RatedDelta
-	for _, ch := range c.Charges {
-		if ch.Meter != u.Meter {
-			continue
-		}
-		amount := ch.UsageDelta(ch.Model, before, u.Quantity)
-		out = append(out, ledger.RatedDelta{
-			ID:     ledger.DeterministicID("rated", u.Source, u.EventID, ch.ID),
-			Source: u.Source, EventID: u.EventID, Account: u.Account, Subscription: u.Subscription,
-			PlanVersion: u.PlanVersion, Charge: ch.ID, Meter: u.Meter, EventTime: u.EventTime,
-			Quantity: u.Quantity, Amount: amount, Currency: c.Plan.Currency.Code, Version: 1,
-		})
-	}
-	return out
+	return vendor, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cascade-billing/cascade/ledger"
+	"github.com/cascade-billing/cascade/mediation/kafka"
 	"github.com/cascade-billing/cascade/rating"
 )
 
@@ -28,10 +30,38 @@ type demoInvoice struct {
 	quote    *rating.Quote
 }
 
+// demoExpected is what the ledger must hold, computed from the generated month alone.
+type demoExpected struct {
+	quantity map[string]decimal.Decimal // customer/meter → Σ distinct valid quantities
+	meters   map[string]int             // customer → how many meters it used
+	distinct int                        // distinct valid events
+	bad      map[string]demoBad         // a bad record's bytes → its kind
+}
+
+func expectedOf(events []demoEvent) demoExpected {
+	x := demoExpected{quantity: map[string]decimal.Decimal{}, meters: map[string]int{}, bad: map[string]demoBad{}}
+	for _, ev := range events {
+		switch {
+		case ev.bad != badNone:
+			x.bad[string(ev.raw)] = ev.bad
+		case !ev.dup:
+			x.distinct++
+			k := ev.usage.Account + "/" + ev.usage.Meter
+			if _, ok := x.quantity[k]; !ok {
+				x.meters[ev.usage.Account]++
+			}
+			x.quantity[k] = x.quantity[k].Add(ev.usage.Quantity)
+		}
+	}
+	return x
+}
+
 // reconcile reads the month back from the ledger, re-rates it from the stored quantities
-// (DESIGN.md invariant 1) and checks the invariants the demo can show today.
+// (DESIGN.md invariant 1) and checks the flow's counts, the ledger against the generated month
+// and every bad record against the dead letters and the ledger's rejects.
 func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, customers []demoCustomer,
-	period ledger.Period, p *demoPipeline) ([]demoCheck, []demoInvoice, error) {
+	period ledger.Period, events []demoEvent, flow *demoFlow) ([]demoCheck, []demoInvoice, error) {
+	want := expectedOf(events)
 	var invoices []demoInvoice
 	var ledgerEvents uint64
 	var qtyMismatch, deltaMismatch []string
@@ -45,12 +75,12 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 		for _, t := range totals {
 			ledgerEvents += t.Events
 			usage[t.Meter] = t.Quantity
-			if want := p.running[c.ID+"/"+t.Meter]; !t.Quantity.Equal(want) {
-				qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s/%s ledger %s, accepted %s", c.ID, t.Meter, t.Quantity, want))
+			if w := want.quantity[c.ID+"/"+t.Meter]; !t.Quantity.Equal(w) {
+				qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s/%s ledger %s, sent %s", c.ID, t.Meter, t.Quantity, w))
 			}
 		}
-		if len(totals) != countMeters(p, c.ID) {
-			qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s: ledger has %d meters, accepted %d", c.ID, len(totals), countMeters(p, c.ID)))
+		if len(totals) != want.meters[c.ID] {
+			qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s: ledger has %d meters, sent %d", c.ID, len(totals), want.meters[c.ID]))
 		}
 		rated, err := store.RatedTotals(ctx, ledger.UsageQuery{Account: c.ID, Period: period})
 		if err != nil {
@@ -74,19 +104,34 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 		}
 		invoices = append(invoices, demoInvoice{customer: c, quote: q})
 	}
+	rejects, err := checkRejects(ctx, store, period, want, flow)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := flow.pipeline
 	checks := []demoCheck{
 		{
-			name:   "consumed = accepted + duplicate + rejected",
-			ok:     p.consumed == p.accepted+p.duplicate,
-			detail: fmt.Sprintf("%d = %d + %d + 0", p.consumed, p.accepted, p.duplicate),
+			name:   "edge: sent = accepted + rejected + duplicate (connector replies)",
+			ok:     flow.sent == len(events) && flow.sent == flow.accepted+flow.rejected+flow.duplicate,
+			detail: fmt.Sprintf("%d = %d + %d + %d", flow.sent, flow.accepted, flow.rejected, flow.duplicate),
 		},
 		{
-			name:   "ledger counts each accepted record once (last batch replayed)",
-			ok:     ledgerEvents == uint64(p.accepted),
-			detail: fmt.Sprintf("ledger %d events, accepted %d, replayed %d", ledgerEvents, p.accepted, p.replayed),
+			name:   "pipeline: consumed = accepted + duplicate + rejected",
+			ok:     s.Consumed == s.Accepted+s.Duplicate+s.RejectedTotal(),
+			detail: fmt.Sprintf("%d = %d + %d + %d", s.Consumed, s.Accepted, s.Duplicate, s.RejectedTotal()),
 		},
 		{
-			name:   "ledger quantities = accepted quantities, exactly",
+			name:   "pipeline consumed what the connector accepted",
+			ok:     s.Consumed == int64(flow.accepted),
+			detail: fmt.Sprintf("consumed %d, accepted at the edge %d", s.Consumed, flow.accepted),
+		},
+		{
+			name:   "ledger counts each accepted record once",
+			ok:     ledgerEvents == uint64(s.Accepted) && s.Accepted == int64(want.distinct),
+			detail: fmt.Sprintf("ledger %d events, pipeline accepted %d, distinct valid records sent %d", ledgerEvents, s.Accepted, want.distinct),
+		},
+		{
+			name:   "ledger quantities = sent quantities, exactly",
 			ok:     len(qtyMismatch) == 0,
 			detail: mismatchDetail(qtyMismatch, "every customer and meter"),
 		},
@@ -95,18 +140,61 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 			ok:     len(deltaMismatch) == 0,
 			detail: mismatchDetail(deltaMismatch, fmt.Sprintf("%d usage lines", lines)),
 		},
+		rejects,
 	}
 	return checks, invoices, nil
 }
 
-func countMeters(p *demoPipeline, customer string) int {
-	n := 0
-	for k := range p.running {
-		if strings.HasPrefix(k, customer+"/") {
-			n++
+// checkRejects finds every bad record, by its original bytes, in the edge's dead letters
+// (usage.rejected) or the ledger's reject table, with a reason its kind allows, and checks that
+// nothing else was rejected.
+func checkRejects(ctx context.Context, store ledger.Store, period ledger.Period, want demoExpected, flow *demoFlow) (demoCheck, error) {
+	found := map[string]string{} // original bytes → reason
+	for _, m := range flow.deadLetters {
+		reason := ""
+		for _, h := range m.Headers {
+			if h.Key == kafka.HeaderReason {
+				reason = string(h.Value)
+			}
+		}
+		found[string(m.Value)] = reason
+	}
+	stored, err := store.Rejects(ctx, ledger.RejectQuery{Period: ledger.Period{From: period.From, To: period.To.AddDate(0, 0, 1)}})
+	if err != nil {
+		return demoCheck{}, fmt.Errorf("ledger rejects: %w", err)
+	}
+	for _, r := range stored {
+		found[string(r.Original)] = r.Reason
+	}
+	var problems []string
+	byReason := map[string]int{}
+	for raw, kind := range want.bad {
+		reason, ok := found[raw]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("not rejected: %.60s", raw))
+		case !slices.Contains(kind.reasons(), reason):
+			problems = append(problems, fmt.Sprintf("rejected as %q, want one of %v: %.60s", reason, kind.reasons(), raw))
+		default:
+			byReason[reason]++
 		}
 	}
-	return n
+	rejected := int64(flow.rejected) + flow.pipeline.RejectedTotal()
+	if rejected != int64(len(want.bad)) {
+		problems = append(problems, fmt.Sprintf("%d records rejected (%d at the edge, %d in the pipeline), %d bad ones sent",
+			rejected, flow.rejected, flow.pipeline.RejectedTotal(), len(want.bad)))
+	}
+	reasons := make([]string, 0, len(byReason))
+	for r, n := range byReason {
+		reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+	}
+	sort.Strings(reasons)
+	return demoCheck{
+		name: "every bad record is a dead letter or a ledger reject, with its reason",
+		ok:   len(problems) == 0,
+		detail: mismatchDetail(problems, fmt.Sprintf("%d bad records: %s (%d dead letters, %d ledger rejects)",
+			len(want.bad), strings.Join(reasons, ", "), len(flow.deadLetters), len(stored))),
+	}, nil
 }
 
 func usageLine(q *rating.Quote, charge string) (rating.QuoteLine, bool) {
@@ -131,7 +219,7 @@ func mismatchDetail(m []string, all string) string {
 }
 
 func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, checks []demoCheck, skipped []string, took time.Duration) {
-	fmt.Fprintf(w, "\nCascade demo — %s, %d customers, re-rated from the embedded ledger\n\n", cfg.period.From.Format("January 2006"), len(invoices))
+	fmt.Fprintf(w, "\nCascade demo — %s, %d customers, POSTed to the connector, mediated through Kafka, re-rated from the embedded ledger\n\n", cfg.period.From.Format("January 2006"), len(invoices))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CUSTOMER\tRESELLER\tPLAN\tUSAGE LINES\tTOTAL")
 	type key struct{ reseller, currency string }
@@ -164,7 +252,7 @@ func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, check
 		fmt.Fprintf(w, "  %-22s %s %s\n", k.reseller, byReseller[k].StringFixed(cur.MinorUnits), k.currency)
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(w, "\nNot metered by this demo yet (need mediation and billing, issues 4–5): %s\n", strings.Join(skipped, ", "))
+		fmt.Fprintf(w, "\nNo usage generated for these yet (reconciling them end to end needs billing, issue 5): %s\n", strings.Join(skipped, ", "))
 	}
 	fmt.Fprintln(w, "\nReconciliation checks:")
 	for _, c := range checks {

@@ -9,11 +9,14 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cascade-billing/cascade/ledger"
+	"github.com/cascade-billing/cascade/mediation"
+	"github.com/cascade-billing/cascade/mediation/connector"
 	"github.com/cascade-billing/cascade/rating"
 )
 
-// demoSource is the connector name the demo's usage claims to come from.
-const demoSource = "demo-connector"
+// demoProducer names the vendor's producer in the records' source ("<vendor>/demo-producer"):
+// the connector accepts only sources of the authenticated vendor.
+const demoProducer = "demo-producer"
 
 // demoCustomer is one subscriber of the demo month: who it is, where it sits in the chain and
 // which plan version it is on.
@@ -33,8 +36,9 @@ var demoChain = [][]string{
 
 // demoCharges picks the usage charges the demo can meter end to end today: sum and count
 // meters, priced per subscription, whose period amount is the price of the period total.
-// Pooled charges, max/unique/latest aggregations and per-transaction min/max fees need
-// mediation and billing (issues 4 and 5) and are listed as skipped.
+// Mediation rates the others too, but checking pooled charges, max/unique/latest aggregations
+// and per-transaction min/max fees against an invoice needs billing (issue 5): they are listed
+// as skipped.
 func demoCharges(cat *rating.Catalog, p *rating.Plan) (ok []*rating.Charge, skipped []string) {
 	for _, ch := range p.Charges {
 		if ch.Kind != rating.ChargeUsage {
@@ -95,26 +99,56 @@ func demoCustomers(cat *rating.Catalog, n int, at time.Time) ([]demoCustomer, []
 	return customers, skipped, nil
 }
 
-// demoEvent is one usage record as a vendor would send it; dup marks a re-send of an earlier one.
+// demoEvent is one usage record as a vendor would send it: a valid event (usage, the customer it
+// belongs to; dup marks a re-send of an earlier one) or, when bad is set, a record mediation
+// must refuse, with its bytes in raw.
 type demoEvent struct {
 	usage    ledger.Usage
 	customer int
 	dup      bool
+	bad      demoBad
+	raw      []byte
+	sendAt   time.Time // orders the stream the vendor sends
+}
+
+// demoBad is the kind of a bad record the demo slips into the month.
+type demoBad int
+
+const (
+	badNone         demoBad = iota
+	badJSON                 // malformed JSON: the record is cut off
+	badNegative             // a negative quantity on a meter without credits
+	badForeignMeter         // a meter that no plan of the vendor prices
+)
+
+// reasons are the reason codes a bad record of this kind may be rejected with.
+func (b demoBad) reasons() []string {
+	switch b {
+	case badJSON:
+		return []string{mediation.ReasonDecode}
+	case badNegative:
+		return []string{mediation.ReasonBadQuantity}
+	case badForeignMeter:
+		return []string{connector.ReasonForeignMeter, mediation.ReasonUnknownMeter}
+	}
+	return nil
 }
 
 // demoEvents makes a month of usage: `total` distinct events spread over customers, meters and
-// time, in event-time order, with about dupPercent % of them sent a second time later on.
-func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, period ledger.Period, total, dupPercent int, ingest time.Time) []demoEvent {
+// time, with about dupPercent % of them sent a second time up to two days later, and `bad`
+// bad records mixed in. The stream is in send order: by event time, re-sends when they are sent.
+func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, source string, period ledger.Period,
+	total, dupPercent, bad int, ingest time.Time) []demoEvent {
 	span := period.To.Sub(period.From) / time.Second
-	events := make([]demoEvent, 0, total+total*dupPercent/100+1)
+	events := make([]demoEvent, 0, total+total*dupPercent/100+bad+1)
 	for i := range total {
 		ci := i % len(customers)
 		c := customers[ci]
 		ch := c.Charges[rng.IntN(len(c.Charges))]
 		m, _ := cat.Meter(ch.Meter)
 		at := period.From.Add(time.Duration(rng.Int64N(int64(span))) * time.Second)
-		events = append(events, demoEvent{customer: ci, usage: ledger.Usage{
-			Source:       demoSource,
+		events = append(events, demoEvent{customer: ci, sendAt: at, usage: ledger.Usage{
+			Source:       source,
 			EventID:      fmt.Sprintf("evt-%08d", i+1),
 			Subject:      c.ID,
 			Meter:        ch.Meter,
@@ -128,14 +162,43 @@ func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, p
 			Chain:        c.Chain,
 		}})
 	}
-	for i := range total * dupPercent / 100 {
+	for range total * dupPercent / 100 {
 		d := events[rng.IntN(total)]
 		d.dup = true
-		d.usage.IngestTime = ingest.Add(time.Duration(i+1) * time.Second) // a re-send arrives later
+		d.sendAt = d.usage.EventTime.Add(time.Duration(rng.Int64N(int64(48*time.Hour/time.Second))) * time.Second)
 		events = append(events, d)
 	}
-	slices.SortStableFunc(events, func(a, b demoEvent) int { return a.usage.EventTime.Compare(b.usage.EventTime) })
+	for i := range bad {
+		kind := demoBad(1 + i%3)
+		c := customers[rng.IntN(len(customers))]
+		at := period.From.Add(time.Duration(rng.Int64N(int64(span))) * time.Second)
+		id := fmt.Sprintf("bad-%06d", i+1)
+		var raw []byte
+		switch kind {
+		case badJSON:
+			raw = fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":%q,"type":`, id, source)
+		case badNegative:
+			raw = demoRecord(nil, id, source, c.Charges[0].Meter, c.ID, at, "-"+demoQuantity(rng, rating.AggSum, c.Charges[0], 1).String(), "eu-west")
+		case badForeignMeter:
+			raw = demoRecord(nil, id, source, "gpu_seconds", c.ID, at, "1", "eu-west")
+		}
+		events = append(events, demoEvent{customer: -1, bad: kind, raw: raw, sendAt: at})
+	}
+	slices.SortStableFunc(events, func(a, b demoEvent) int { return a.sendAt.Compare(b.sendAt) })
+	for i := range events {
+		if events[i].bad == badNone {
+			u := &events[i].usage
+			events[i].raw = demoRecord(nil, u.EventID, u.Source, u.Meter, u.Subject, u.EventTime, u.Quantity.String(), u.Attributes[0].Value)
+		}
+	}
 	return events
+}
+
+// demoRecord appends one usage record as the vendor sends it: a CloudEvents 1.0 event in
+// structured JSON (docs/usage-records.md), its quantity a JSON number with its exact text.
+func demoRecord(dst []byte, id, source, meter, subject string, at time.Time, quantity, region string) []byte {
+	return fmt.Appendf(dst, `{"specversion":"1.0","id":%q,"source":%q,"type":%q,"subject":%q,"time":%q,"data":{"quantity":%s,"attributes":{"region":%q}}}`,
+		id, source, meter, subject, at.UTC().Format(time.RFC3339Nano), quantity, region)
 }
 
 // demoQuantity is one event's quantity: 1 for a count meter (each event is one), an amount
