@@ -21,6 +21,17 @@ type Bounds struct {
 // tests that they agree).
 var DefaultBounds = Bounds{Precision: 38, QuantityScale: 12, AmountScale: 18}
 
+// CheckQuantity refuses a record whose quantity (after Normalize: unit conversion changes its
+// digits) the ledger could not store exactly. The pipeline and the HTTP connector both call it,
+// so a vendor hears "rejected" at once rather than "accepted" followed by a dead letter.
+func (b Bounds) CheckQuantity(rec *Record) *RecordError {
+	if why := b.fits(rec.Quantity, b.QuantityScale); why != "" {
+		return &RecordError{Reason: ReasonOutOfBounds, Field: "data.quantity", ID: rec.ID,
+			Detail: "quantity " + why + " (after unit conversion); the ledger could never store it"}
+	}
+	return nil
+}
+
 // fits reports why n cannot be stored exactly with scale fraction digits, or "" if it can.
 // Fixed-point numbers always fit (9 fraction digits, |n| < 9.3e9), so the hot path costs a
 // branch; only decimal fallbacks are inspected.

@@ -36,9 +36,8 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 			continue
 		}
 		p.normal.Normalize(rec)
-		if why := p.cfg.Bounds.fits(rec.Quantity, p.cfg.Bounds.QuantityScale); why != "" {
-			p.reject(b, msg, &RecordError{Reason: ReasonOutOfBounds, Field: "data.quantity", ID: rec.ID,
-				Detail: "quantity " + why + " (after unit conversion); the ledger could never store it"}, now)
+		if re := p.cfg.Bounds.CheckQuantity(rec); re != nil {
+			p.reject(b, msg, re, now)
 			continue
 		}
 		id := UsageID(rec.Source, rec.ID)

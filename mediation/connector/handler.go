@@ -20,6 +20,7 @@ type Handler struct {
 	keys *keyring
 	own  *ownership
 	val  *mediation.Validator
+	norm *mediation.Normalizer
 	pool sync.Pool // *work
 }
 
@@ -44,7 +45,8 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connector config: %w", err)
 	}
-	h := &Handler{cfg: cfg, keys: newKeyring(cfg.APIKeys), own: newOwnership(cfg.Catalog), val: val}
+	h := &Handler{cfg: cfg, keys: newKeyring(cfg.APIKeys), own: newOwnership(cfg.Catalog), val: val,
+		norm: mediation.NewNormalizer(cfg.Catalog)}
 	h.pool.New = func() any { return &work{seen: map[mediation.ID]int{}} }
 	return h, nil
 }
@@ -197,6 +199,12 @@ func (h *Handler) check(vendor string, dec *mediation.Decoder, raw []byte, rec *
 		if !errors.As(err, &re) {
 			re = &mediation.RecordError{Reason: mediation.ReasonDecode, Field: "$", ID: rec.ID, Detail: err.Error()}
 		}
+		return "", re
+	}
+	// Normalize only the decoded copy (the raw bytes are what is produced) to check that the
+	// ledger can store the quantity; the pipeline checks again, after its own normalization.
+	h.norm.Normalize(rec)
+	if re = mediation.DefaultBounds.CheckQuantity(rec); re != nil {
 		return "", re
 	}
 	shared, re := h.own.checkMeter(vendor, rec)
