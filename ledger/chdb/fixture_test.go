@@ -1,11 +1,12 @@
 package chdb_test
 
 import (
+	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/cascade-billing/cascade/ledger"
+	"github.com/cascade-billing/cascade/ledger/ledgertest"
 	"github.com/shopspring/decimal"
 )
 
@@ -34,30 +35,19 @@ func fixtureUsage(n int) []ledger.Usage {
 	return rows
 }
 
-// expectedTotals computes UsageTotals for distinct rows in Go, the oracle the
-// engine's answer is compared with.
+// expectedTotals is the in-memory ledger's answer for the same rows: the oracle the engine's
+// answer is compared with (ledgertest's conformance suite holds both to the same semantics).
 func expectedTotals(rows []ledger.Usage) []ledger.UsageTotal {
-	seen := map[string]bool{}
-	by := map[string]*ledger.UsageTotal{}
-	for _, u := range rows {
-		if seen[u.Key()] {
-			continue
-		}
-		seen[u.Key()] = true
-		t := by[u.Meter]
-		if t == nil {
-			t = &ledger.UsageTotal{Meter: u.Meter}
-			by[u.Meter] = t
-		}
-		t.Quantity = t.Quantity.Add(u.Quantity)
-		t.Events++
+	ctx := context.Background()
+	mem := ledgertest.NewMemStore()
+	if err := mem.WriteUsage(ctx, rows); err != nil {
+		panic(fmt.Sprintf("fixture rows rejected by the in-memory ledger: %v", err))
 	}
-	out := make([]ledger.UsageTotal, 0, len(by))
-	for _, t := range by {
-		out = append(out, *t)
+	totals, err := mem.UsageTotals(ctx, ledger.UsageQuery{Account: "ACME", Period: month})
+	if err != nil {
+		panic(fmt.Sprintf("in-memory usage totals: %v", err))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Meter < out[j].Meter })
-	return out
+	return totals
 }
 
 // fixtureTx is a balanced invoice transaction with 18-digit fractions.
