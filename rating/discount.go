@@ -63,3 +63,15 @@ func orderDiscounts(ds []Discount) []Discount {
 	}
 	return out
 }
+
+// Reduce computes what the discount takes off, for callers outside the quote (billing applies
+// plan discounts and coupons to invoice lines the same way a quote does): exact is the
+// unrounded discount (≤ 0) and amount the same rounded once to the currency. A percentage applies
+// to pctBase; the discount never takes more than remaining (the rounded amount left, ≥ 0).
+func (d Discount) Reduce(pctBase, remaining decimal.Decimal, cur Currency, mode RoundingMode) (exact, amount decimal.Decimal) {
+	return reduction(d, pctBase, remaining, cur, mode)
+}
+
+// OrderDiscounts returns the discounts in the documented order: percentages first, then fixed
+// amounts, each group in declaration order.
+func OrderDiscounts(ds []Discount) []Discount { return orderDiscounts(ds) }
