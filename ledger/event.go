@@ -48,7 +48,9 @@ type EventQuery struct {
 }
 
 // Matches reports whether an event's aggregate is selected.
-func (q EventQuery) Matches(aggregate string) bool { return strings.HasPrefix(aggregate, q.AggregatePrefix) }
+func (q EventQuery) Matches(aggregate string) bool {
+	return strings.HasPrefix(aggregate, q.AggregatePrefix)
+}
 
 // EventLog stores state events. Events returns them sorted by (Aggregate, Seq), one per identity.
 // Every backend implements it; it is separate from Store so that code needing only state
