@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -40,6 +41,17 @@ func (e *Event) Validate() error {
 	return v.result()
 }
 
+// ValidateEvents validates every event; a backend calls it before writing anything, so one
+// bad event fails the whole call and the error names its position and identity.
+func ValidateEvents(events []Event) error {
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			return fmt.Errorf("events[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // EventQuery selects events whose aggregate starts with AggregatePrefix ("" = every event,
 // "subscription:" = every subscription's, "subscription:S1" also matches "subscription:S10":
 // end the prefix where the id ends when that matters, or compare Aggregate exactly).
@@ -68,6 +80,9 @@ type PeriodUsageQuery struct {
 	Period         Period
 	Accounts       []string
 	IngestedBefore time.Time
+	// UniqueBy maps a meter to the attribute whose distinct values it counts (the catalog's
+	// unique_count aggregation, e.g. active_users → user_id); AccountUsage.Unique answers it.
+	UniqueBy map[string]string
 }
 
 // Validate checks the period.
@@ -85,6 +100,9 @@ type AccountUsage struct {
 	Max          decimal.Decimal
 	Latest       decimal.Decimal
 	Events       uint64
+	// Unique is the number of distinct non-empty values of the meter's UniqueBy attribute
+	// (0 for a meter not in UniqueBy).
+	Unique uint64
 }
 
 // PeriodUsageReader answers the bulk read, sorted by (Account, Subscription, Meter).

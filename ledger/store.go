@@ -52,10 +52,14 @@ type Reader interface {
 
 // Store is the ledger: every backend (ClickHouse server, embedded chdb, the in-memory fake)
 // implements it and passes ledgertest.RunConformance. The package that wires the program owns
-// the Store and closes it.
+// the Store and closes it. It includes the event log and the bulk period read so that one
+// Store serves mediation and billing alike; code that needs only those declares the smaller
+// interfaces.
 type Store interface {
 	Writer
 	Reader
+	EventLog
+	PeriodUsageReader
 	// Close releases connections. Calls after Close return ErrClosed.
 	Close() error
 }

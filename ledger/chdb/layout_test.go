@@ -92,6 +92,8 @@ func TestEncodersMatchChsqlTables(t *testing.T) {
 		Lines: []ledger.DocumentLine{{LineNo: 9, Description: "d", Charge: "ch", Meter: "m", Quantity: decimal.RequireFromString("5"),
 			UnitPrice: decimal.RequireFromString("0.5"), Amount: decimal.RequireFromString("2.5"), TaxAmount: decimal.RequireFromString("0.1")}}}
 	rej := ledger.Reject{Topic: "top", Partition: 2, Offset: 99, At: at, Reason: "r", Detail: "det", Source: "src", EventID: "ev", Original: []byte("orig")}
+	ev := ledger.Event{Aggregate: "subscription:S1", Seq: 3, Type: "created", At: at, RecordedAt: at.Add(time.Second), Actor: "cli",
+		Data: []byte("{\"k\":\"v\"}")}
 	aud := ledger.AuditEntry{ID: "id", At: at, Actor: "act", Action: "do", Object: "obj", Origin: "cli", Detail: "det"}
 
 	cases := []struct {
@@ -124,6 +126,9 @@ func TestEncodersMatchChsqlTables(t *testing.T) {
 			"event_id": "ev", "original": "orig"}},
 		{chsql.AuditTable(), func(e *rowbinary.Encoder) error { return encodeAudit(e, &aud) }, map[string]string{
 			"id": "id", "at": ts, "actor": "act", "action": "do", "object": "obj", "origin": "cli", "detail": "det"}},
+		{chsql.EventsTable(), func(e *rowbinary.Encoder) error { return encodeEvent(e, &ev) }, map[string]string{
+			"aggregate": "subscription:S1", "seq": "3", "type": "created", "at": ts, "recorded_at": strconv.FormatInt(at.Unix()+1, 10),
+			"actor": "cli", "data": `{"k":"v"}`}},
 	}
 	for _, c := range cases {
 		t.Run(c.table.Name, func(t *testing.T) {

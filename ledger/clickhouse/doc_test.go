@@ -51,6 +51,8 @@ func TestDocQueries(t *testing.T) {
 	must(s.WriteDocuments(ctx, []ledger.Document{{ID: "INV-1", Version: 1, Kind: ledger.KindInvoice, Number: "V-1", Issuer: "V",
 		Account: "ACME", Currency: "EUR", PeriodStart: at, PeriodEnd: at, IssuedAt: at, ChangedAt: at, Status: ledger.StatusIssued,
 		Total: decimal.RequireFromString("119")}}))
+	must(s.WriteEvents(ctx, []ledger.Event{{Aggregate: "subscription:S1", Seq: 1, Type: "created", At: at, RecordedAt: at,
+		Actor: "cli", Data: []byte(`{"account":"ACME","plan":"pro"}`)}}))
 	must(s.WriteRejects(ctx, []ledger.Reject{{Topic: "usage.raw", Offset: 7, At: at, Reason: "bad_json", Original: []byte("{")}}))
 
 	conn, err := ch.Open(&ch.Options{Addr: []string{srv.Addr}})

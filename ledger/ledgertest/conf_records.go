@@ -223,6 +223,19 @@ func testEmpty(t *testing.T, s ledger.Store, _ Options) {
 		}},
 		{"rejects", func() (int, error) { r, err := s.Rejects(c, ledger.RejectQuery{Period: month()}); return len(r), err }},
 		{"audit", func() (int, error) { r, err := s.Audit(c, ledger.AuditQuery{Period: month()}); return len(r), err }},
+		{"events", func() (int, error) { r, err := s.Events(c, ledger.EventQuery{}); return len(r), err }},
+		{"events with prefix", func() (int, error) {
+			r, err := s.Events(c, ledger.EventQuery{AggregatePrefix: "account:"})
+			return len(r), err
+		}},
+		{"period usage", func() (int, error) {
+			r, err := s.PeriodUsage(c, ledger.PeriodUsageQuery{Period: month()})
+			return len(r), err
+		}},
+		{"period usage of accounts", func() (int, error) {
+			r, err := s.PeriodUsage(c, ledger.PeriodUsageQuery{Period: month(), Accounts: []string{"A", "B"}, IngestedBefore: day0()})
+			return len(r), err
+		}},
 	}
 	for _, ch := range checks {
 		n, err := ch.run()
@@ -234,12 +247,16 @@ func testEmpty(t *testing.T, s ledger.Store, _ Options) {
 	must(t, s.WriteUsage(c, nil), "empty usage write")
 	must(t, s.WriteTransactions(c, nil), "empty transactions write")
 	must(t, s.WriteDocuments(c, nil), "empty documents write")
+	must(t, s.WriteEvents(c, nil), "empty events write")
 	// Invalid queries are refused before reaching storage.
 	if _, err := s.UsageTotals(c, ledger.UsageQuery{Period: month()}); !errors.Is(err, ledger.ErrInvalid) {
 		t.Errorf("usage query without account or group: %v, want ErrInvalid", err)
 	}
 	if _, err := s.Journal(c, ledger.JournalQuery{Party: "p", Period: ledger.Period{From: day0(), To: day0()}}); !errors.Is(err, ledger.ErrInvalid) {
 		t.Errorf("empty period: %v, want ErrInvalid", err)
+	}
+	if _, err := s.PeriodUsage(c, ledger.PeriodUsageQuery{Accounts: []string{"A"}}); !errors.Is(err, ledger.ErrInvalid) {
+		t.Errorf("period usage without a period: %v, want ErrInvalid", err)
 	}
 }
 
@@ -251,5 +268,14 @@ func testClosed(t *testing.T, s ledger.Store, _ Options) {
 	}
 	if _, err := s.UsageTotals(c, ledger.UsageQuery{Account: "A", Period: month()}); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("read after close: %v, want ErrClosed", err)
+	}
+	if err := s.WriteEvents(c, []ledger.Event{event("account:A", 1, "{}")}); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("event write after close: %v, want ErrClosed", err)
+	}
+	if _, err := s.Events(c, ledger.EventQuery{}); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("event read after close: %v, want ErrClosed", err)
+	}
+	if _, err := s.PeriodUsage(c, ledger.PeriodUsageQuery{Period: month()}); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("period usage after close: %v, want ErrClosed", err)
 	}
 }

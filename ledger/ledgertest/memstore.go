@@ -21,6 +21,12 @@ type MemStore struct {
 	lines     map[string]map[uint64][]ledger.DocumentLine
 	rejects   map[rejectKey]ledger.Reject
 	audit     map[string]ledger.AuditEntry
+	events    map[eventKey]ledger.Event
+}
+
+type eventKey struct {
+	aggregate string
+	seq       uint64
 }
 
 type journalKey struct {
@@ -46,6 +52,7 @@ func NewMemStore() *MemStore {
 		lines:     map[string]map[uint64][]ledger.DocumentLine{},
 		rejects:   map[rejectKey]ledger.Reject{},
 		audit:     map[string]ledger.AuditEntry{},
+		events:    map[eventKey]ledger.Event{},
 	}
 }
 
@@ -91,7 +98,14 @@ func (m *MemStore) WriteUsage(_ context.Context, rows []ledger.Usage) error {
 		u.EventTime, u.IngestTime = tt(u.EventTime), tt(u.IngestTime)
 		u.Attributes = append([]ledger.Attribute(nil), u.Attributes...)
 		u.Chain = append([]string(nil), u.Chain...)
-		m.usage[[2]string{u.Source, u.EventID}] = u
+		k := [2]string{u.Source, u.EventID}
+		// A redelivery may carry a later ingest time; the event was known since the first
+		// copy, which is what PeriodUsage's IngestedBefore asks (the ClickHouse backends
+		// filter copies before collapsing them, to the same effect).
+		if old, ok := m.usage[k]; ok && old.IngestTime.Before(u.IngestTime) {
+			u.IngestTime = old.IngestTime
+		}
+		m.usage[k] = u
 	}
 	return nil
 }

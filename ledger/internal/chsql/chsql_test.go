@@ -80,6 +80,7 @@ func TestTablesKeepIdentityInOrderBy(t *testing.T) {
 		{chsql.DocumentEventsTable(), []string{"document_id", "version"}},
 		{chsql.RejectsTable(), []string{"topic", "kafka_partition", "kafka_offset"}},
 		{chsql.AuditTable(), []string{"id"}},
+		{chsql.EventsTable(), []string{"aggregate", "seq"}},
 	} {
 		_, orderBy, ok := strings.Cut(tc.table.Engine, "ORDER BY ")
 		if !ok || !strings.Contains(tc.table.Engine, "ReplacingMergeTree") {

@@ -164,7 +164,8 @@ func Migrations(db string) []Migration {
 	for _, t := range []Table{UsageTable(), RatedTable(), JournalTable(), DocumentsTable(), DocumentLinesTable(), DocumentEventsTable(), RejectsTable(), AuditTable()} {
 		v1.Statements = append(v1.Statements, t.CreateSQL(db))
 	}
-	return []Migration{v1}
+	v2 := Migration{Version: 2, Name: "events table", Statements: []string{EventsTable().CreateSQL(db)}}
+	return []Migration{v1, v2}
 }
 
 // Bootstrap returns the statements that must run before migrations are read: the database and
