@@ -3,6 +3,7 @@ package billing
 import (
 	"time"
 
+	"github.com/cascade-billing/cascade/rating"
 	"github.com/shopspring/decimal"
 )
 
@@ -68,4 +69,20 @@ type Item struct {
 	// Commitment applies the plan's minimum commitment to this usage item (the item closes a
 	// whole billing period of the plan). A period split by a plan change applies none.
 	Commitment bool `json:"commitment,omitempty"`
+	// Pools gives, for a pooled usage charge's meter, every member of the group with its window
+	// quantity (member ID = subscription id, this item's included); filled by the cycle. Build
+	// prices the group and bills this subscription its share (rating.PoolCharge).
+	Pools map[string][]rating.PoolMember `json:"pools,omitempty"`
+	// Fees gives, for a percentage charge with a per-transaction minimum or maximum fee, the
+	// exact sum of its per-transaction fees over Window (charge id → amount): such a charge is
+	// not a function of the period total, so the cycle sums the fee mediation rated for each
+	// transaction from its quantity (ledger rated deltas) and Build bills that sum.
+	Fees map[string]decimal.Decimal `json:"fees,omitempty"`
+}
+
+// PerTransaction reports whether a charge's fee is computed per transaction (a percentage
+// with a minimum or maximum fee), so the invoice bills Item.Fees rather than a price of the
+// period total.
+func PerTransaction(ch *rating.Charge) bool {
+	return ch.Spec.Kind == rating.ModelPercentage && (ch.Spec.MinFee != nil || ch.Spec.MaxFee != nil)
 }

@@ -1,0 +1,123 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cascade-billing/cascade/ledger"
+)
+
+// CycleReport says what one invoice cycle did.
+type CycleReport struct {
+	AsOf time.Time
+	// Invoices is how many invoices the cycle issued; AlreadyIssued how many due invoices it
+	// found issued by an earlier run (a re-run reports them all here and issues nothing).
+	Invoices      int
+	AlreadyIssued int
+	// Empty counts boundaries that owed nothing (no line): recorded as billed, no document.
+	Empty int
+	// Subscriptions is how many subscriptions were billed at least once.
+	Subscriptions int
+	// Issued lists the ids of the invoices issued, in issue order.
+	Issued []string
+}
+
+// job is one issuer → buyer invoice at one boundary.
+type job struct {
+	id       string
+	issuer   *Account
+	buyer    *Account
+	boundary time.Time
+	subs     []*Subscription
+}
+
+// InvoiceID is the deterministic id of the invoice an issuer sends a buyer at a boundary: the
+// same inputs always name the same invoice, which is what makes re-runs harmless.
+func InvoiceID(issuer, buyer string, boundary time.Time) string {
+	return ledger.DeterministicID("inv", issuer, buyer, boundary.UTC().Format(time.RFC3339Nano))
+}
+
+// RunCycle issues every invoice due at or before asOf: for each subscription, each billing
+// boundary not yet billed; one invoice per issuer → buyer → boundary. Usage is read from the
+// ledger as it is now; usage that arrives later for an invoiced period becomes an adjustment
+// line on the buyer's next invoice (within LateWindow). Re-running issues nothing twice.
+func (s *Service) RunCycle(ctx context.Context, asOf time.Time) (CycleReport, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rep := CycleReport{AsOf: asOf.UTC()}
+	if err := s.ready(); err != nil {
+		return rep, err
+	}
+	jobs, err := s.dueJobs(asOf.UTC(), "")
+	if err != nil {
+		return rep, err
+	}
+	// Build every invoice first: one bulk usage read per distinct window for the whole cycle,
+	// then issue in batches (a batch is a handful of ledger writes).
+	drafts, err := s.build(ctx, jobs)
+	if err != nil {
+		return rep, err
+	}
+	billed := map[string]bool{}
+	for len(drafts) > 0 {
+		n := min(s.cfg.BatchSize, len(drafts))
+		if err := s.issueBatch(ctx, drafts[:n], &rep); err != nil {
+			return rep, err
+		}
+		for _, d := range drafts[:n] {
+			for _, sub := range d.job.subs {
+				billed[sub.ID] = true
+			}
+		}
+		drafts = drafts[n:]
+	}
+	rep.Subscriptions = len(billed)
+	s.log.Info("invoice cycle done", "as_of", rep.AsOf, "invoices", rep.Invoices,
+		"already_issued", rep.AlreadyIssued, "empty", rep.Empty, "subscriptions", rep.Subscriptions)
+	return rep, nil
+}
+
+// dueJobs lists the unbilled boundaries up to asOf of every subscription (of one buyer when
+// buyer is set), grouped into invoices, oldest boundary first so numbers follow time.
+func (s *Service) dueJobs(asOf time.Time, buyer string) ([]*job, error) {
+	byID := map[string]*job{}
+	for _, sub := range s.state.Subscriptions() {
+		if buyer != "" && sub.Account != buyer {
+			continue
+		}
+		for _, b := range s.state.Due(sub, sub.BilledThrough(), asOf) {
+			if s.state.IsBilled(sub.ID, b) {
+				continue
+			}
+			issuer, err := s.state.Issuer(sub.Account)
+			if err != nil {
+				return nil, fmt.Errorf("invoice cycle: subscription %s: %w", sub.ID, err)
+			}
+			id := InvoiceID(issuer.ID, sub.Account, b)
+			j := byID[id]
+			if j == nil {
+				acc, _ := s.state.Account(sub.Account)
+				j = &job{id: id, issuer: issuer, buyer: acc, boundary: b}
+				byID[id] = j
+			}
+			j.subs = append(j.subs, sub)
+		}
+	}
+	jobs := make([]*job, 0, len(byID))
+	for _, j := range byID {
+		jobs = append(jobs, j)
+	}
+	sort.Slice(jobs, func(a, b int) bool {
+		x, y := jobs[a], jobs[b]
+		if !x.boundary.Equal(y.boundary) {
+			return x.boundary.Before(y.boundary)
+		}
+		if x.issuer.ID != y.issuer.ID {
+			return x.issuer.ID < y.issuer.ID
+		}
+		return x.buyer.ID < y.buyer.ID
+	})
+	return jobs, nil
+}
