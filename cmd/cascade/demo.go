@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/cascade-billing/cascade/billing"
 	"github.com/cascade-billing/cascade/ledger"
 	"github.com/cascade-billing/cascade/rating"
 )
@@ -17,6 +21,7 @@ import (
 // demoConfig is what `cascade demo` runs with; every field has a flag.
 type demoConfig struct {
 	catalog    string
+	taxes      string
 	dataDir    string
 	customers  int
 	events     int
@@ -31,6 +36,7 @@ func parseDemoFlags(e *env, args []string) (demoConfig, bool, error) {
 	fs.SetOutput(io.Discard)
 	c := demoConfig{}
 	fs.StringVar(&c.catalog, "catalog", "examples/catalog.yaml", "catalog YAML file")
+	fs.StringVar(&c.taxes, "taxes", "examples/taxes.yaml", "tax rules YAML file")
 	fs.StringVar(&c.dataDir, "data", "", "embedded ledger directory (default: a temporary one, removed at the end)")
 	fs.IntVar(&c.customers, "customers", 24, "number of customers")
 	fs.IntVar(&c.events, "events", 200_000, "distinct usage events in the month")
@@ -78,6 +84,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return &usageError{firstLine(err)}
 	}
+	taxes, err := billing.LoadTaxRules(cfg.taxes)
+	if err != nil {
+		return &usageError{firstLine(err)}
+	}
+	catalogVersion, err := fileVersion(cfg.catalog)
+	if err != nil {
+		return err
+	}
 	customers, skipped, err := demoCustomers(cat, cfg.customers, cfg.period.From)
 	if err != nil {
 		return &usageError{err}
@@ -119,7 +133,17 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
-	printDemoSummary(e.stdout, cfg, summary, checks, skipped, time.Since(started))
+	fmt.Fprintf(e.stderr, "demo: closing %s: invoice cycle\n", cfg.period.From.Format("2006-01"))
+	billed, err := runDemoBilling(ctx, store, cat, catalogVersion, taxes, customers, cfg.period)
+	if err != nil {
+		return fmt.Errorf("invoice cycle: %w", err)
+	}
+	billingChecks, err := checkBilling(ctx, store, customers, cfg.period, billed)
+	if err != nil {
+		return fmt.Errorf("reconcile billing: %w", err)
+	}
+	checks = append(checks, billingChecks...)
+	printDemoSummary(e.stdout, cfg, summary, billed, checks, skipped, time.Since(started))
 	for _, c := range checks {
 		if !c.ok {
 			return fmt.Errorf("reconciliation check failed: %s", c.name)
@@ -143,4 +167,15 @@ func demoVendor(cat *rating.Catalog, customers []demoCustomer) (string, error) {
 		vendor = prod.Vendor
 	}
 	return vendor, nil
+}
+
+// fileVersion names a catalog file's content: its base name and the start of its SHA-256, the
+// version printed on every invoice priced with it.
+func fileVersion(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return filepath.Base(path) + "@" + hex.EncodeToString(sum[:6]), nil
 }

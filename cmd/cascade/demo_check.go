@@ -218,7 +218,7 @@ func mismatchDetail(m []string, all string) string {
 	return strings.Join(m, "; ") + more
 }
 
-func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, checks []demoCheck, skipped []string, took time.Duration) {
+func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, billed *demoBilled, checks []demoCheck, skipped []string, took time.Duration) {
 	fmt.Fprintf(w, "\nCascade demo — %s, %d customers, POSTed to the connector, mediated through Kafka, re-rated from the embedded ledger\n\n", cfg.period.From.Format("January 2006"), len(invoices))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CUSTOMER\tRESELLER\tPLAN\tUSAGE LINES\tTOTAL")
@@ -251,8 +251,11 @@ func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, check
 		cur, _ := rating.LookupCurrency(k.currency)
 		fmt.Fprintf(w, "  %-22s %s %s\n", k.reseller, byReseller[k].StringFixed(cur.MinorUnits), k.currency)
 	}
+	if billed != nil {
+		printInvoices(w, billed, cfg.period)
+	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(w, "\nNo usage generated for these yet (reconciling them end to end needs billing, issue 5): %s\n", strings.Join(skipped, ", "))
+		fmt.Fprintf(w, "\nNo usage generated for these yet: %s\n", strings.Join(skipped, ", "))
 	}
 	fmt.Fprintln(w, "\nReconciliation checks:")
 	for _, c := range checks {

@@ -19,7 +19,7 @@ import (
 func runDemoWith(t *testing.T, open func(context.Context, *env, string) (ledger.Store, error), args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	args = append([]string{"demo", "--catalog", exampleCatalog}, args...)
+	args = append([]string{"demo", "--catalog", exampleCatalog, "--taxes", exampleTaxes}, args...)
 	code := runWith(context.Background(), args, &out, &errOut, open)
 	return code, out.String(), errOut.String()
 }
@@ -44,8 +44,8 @@ func TestDemoOnEmbeddedLedger(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	checks := checkLine.FindAllString(out, -1)
-	if len(checks) != 7 || strings.Contains(out, "[FAIL]") {
-		t.Errorf("want 7 passing checks:\n%s", out)
+	if len(checks) != 12 || strings.Contains(out, "[FAIL]") {
+		t.Errorf("want 12 passing checks:\n%s", out)
 	}
 	// 30000 distinct events, 600 re-sent, 30 bad: the connector and the pipeline share the 630
 	// extra records between them, and the ledger holds exactly the 30000.
@@ -110,6 +110,15 @@ func (s skewedStore) UsageTotals(ctx context.Context, q ledger.UsageQuery) ([]le
 	return rows, err
 }
 
+// PeriodUsage skews the quantities billing invoices from the same way.
+func (s skewedStore) PeriodUsage(ctx context.Context, q ledger.PeriodUsageQuery) ([]ledger.AccountUsage, error) {
+	rows, err := s.MemStore.PeriodUsage(ctx, q)
+	for i := range rows {
+		rows[i].Quantity = rows[i].Quantity.Add(decimal.New(1, -3))
+	}
+	return rows, err
+}
+
 func TestDemoFailsWhenLedgerDisagrees(t *testing.T) {
 	skewed := func(context.Context, *env, string) (ledger.Store, error) {
 		return skewedStore{ledgertest.NewMemStore()}, nil
@@ -124,6 +133,10 @@ func TestDemoFailsWhenLedgerDisagrees(t *testing.T) {
 	// Re-rated from the skewed quantities, the invoice no longer equals the rated deltas either.
 	if !strings.Contains(out, "[FAIL] Σ rated deltas = invoiced usage") {
 		t.Errorf("invariant 2 check did not fail:\n%s", out)
+	}
+	// The issued invoices, priced from the same quantities, disagree with the rated deltas too.
+	if !strings.Contains(out, "[FAIL] Σ rated deltas = usage on the issued invoices") {
+		t.Errorf("the issued invoices' invariant 2 check did not fail:\n%s", out)
 	}
 	if !strings.Contains(errOut, "reconciliation check failed") {
 		t.Errorf("stderr %q", errOut)

@@ -13,7 +13,10 @@ import (
 	"github.com/cascade-billing/cascade/rating"
 )
 
-const exampleCatalog = "../../examples/catalog.yaml"
+const (
+	exampleCatalog = "../../examples/catalog.yaml"
+	exampleTaxes   = "../../examples/taxes.yaml"
+)
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
