@@ -165,7 +165,9 @@ func cycleChannel(b *testing.B, svc *billing.Service, n int, start time.Time) {
 		sub := billing.NewSubscription{ID: "S" + id[1:], Account: id, PlanID: "cloud-pro", Start: start}
 		cmds = append(cmds, acc(billing.Account{ID: id, Kind: billing.KindCustomer, Parent: "R" + strconv.Itoa(i%10),
 			Name: "Customer " + id, Currency: "EUR", TaxJurisdiction: "FR", BillingDay: 1, PaymentTermsDays: 30}),
-			func(st *billing.State, at time.Time) ([]ledger.Event, error) { return st.CreateSubscription(sub, at, "bench") })
+			func(st *billing.State, at time.Time) ([]ledger.Event, error) {
+				return st.CreateSubscription(sub, at, "bench")
+			})
 	}
 	if err := svc.Do(context.Background(), cmds...); err != nil {
 		b.Fatal(err)

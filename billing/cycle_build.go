@@ -18,7 +18,7 @@ func keyOf(p Period) windowKey { return windowKey{p.From.UnixNano(), p.To.UnixNa
 
 // usageKey names one aggregate of the bulk usage read.
 type usageKey struct {
-	window             windowKey
+	window              windowKey
 	account, sub, meter string
 }
 
@@ -126,7 +126,9 @@ func (s *Service) readUsage(ctx context.Context, windows map[windowKey]*windowRe
 	for k := range windows {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].from < keys[j].from || keys[i].from == keys[j].from && keys[i].to < keys[j].to })
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].from < keys[j].from || keys[i].from == keys[j].from && keys[i].to < keys[j].to
+	})
 	for _, k := range keys {
 		w := windows[k]
 		if !w.period.From.Before(w.period.To) {

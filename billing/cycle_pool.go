@@ -19,7 +19,9 @@ type poolIndex struct {
 }
 
 // poolKey names a group: the scope kind, the scope's id and the plan.
-func poolKey(scope rating.PoolScope, id, plan string) string { return string(scope) + "\x00" + id + "\x00" + plan }
+func poolKey(scope rating.PoolScope, id, plan string) string {
+	return string(scope) + "\x00" + id + "\x00" + plan
+}
 
 // scopeID is the group a buyer belongs to for a pool scope.
 func scopeID(scope rating.PoolScope, buyer *Account) (string, error) {
