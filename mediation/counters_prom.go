@@ -16,6 +16,7 @@ func (s Snapshot) WritePrometheus(w io.Writer) error {
 		{"cascade_mediation_consumed_total", "Usage records consumed (accepted + duplicate + rejected).", s.Consumed},
 		{"cascade_mediation_accepted_total", "Usage records accepted and written to the ledger.", s.Accepted},
 		{"cascade_mediation_duplicate_total", "Usage records dropped as duplicates of accepted ones.", s.Duplicate},
+		{"cascade_mediation_late_closed_period_total", "Accepted usage records whose billing period was already closed (adjusted on the next invoice).", s.LateClosedPeriod},
 		{"cascade_mediation_batches_total", "Batches whose sink write succeeded.", s.Batches},
 		{"cascade_mediation_sink_failures_total", "Batches whose sink write failed (redelivered by the source).", s.Failed},
 	}

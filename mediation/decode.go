@@ -29,6 +29,62 @@ type Decoder struct {
 	num   []byte
 	rec   *Record
 	err   *RecordError
+	top   topFields
+	extra [][]byte // decodeFast: data's other keys and values, in pairs
+}
+
+// topFields are the values of the top-level keys the decoder reads, found in one pass over the
+// object (seven Object.Get calls would scan its keys seven times); the first of duplicate keys
+// wins, as with Object.Get.
+type topFields struct {
+	id, specversion, source, typ, subject, time, contentType, data *fastjson.Value
+	// In data: quantity and attributes, and whether it has other keys (kept as attributes).
+	quantity, attributes *fastjson.Value
+	otherData            bool
+}
+
+// visitData records data's quantity and attributes and notes any other key.
+func (d *Decoder) visitData(k []byte, v *fastjson.Value) {
+	switch b2s(k) {
+	case "quantity":
+		if d.top.quantity == nil {
+			d.top.quantity = v
+		}
+	case "attributes":
+		if d.top.attributes == nil {
+			d.top.attributes = v
+		}
+	default:
+		d.top.otherData = true
+	}
+}
+
+// visitTop records one top-level key's value if the decoder reads that key.
+func (d *Decoder) visitTop(k []byte, v *fastjson.Value) {
+	var slot **fastjson.Value
+	switch b2s(k) {
+	case "id":
+		slot = &d.top.id
+	case "specversion":
+		slot = &d.top.specversion
+	case "source":
+		slot = &d.top.source
+	case "type":
+		slot = &d.top.typ
+	case "subject":
+		slot = &d.top.subject
+	case "time":
+		slot = &d.top.time
+	case "datacontenttype":
+		slot = &d.top.contentType
+	case "data":
+		slot = &d.top.data
+	default:
+		return // an extension attribute
+	}
+	if *slot == nil {
+		*slot = v
+	}
 }
 
 // Reset starts a new batch whose raw records total about size bytes. Records decoded before
@@ -46,6 +102,14 @@ func (d *Decoder) Reset(size int) {
 // code, the field path and, once decoded, the record id. rec's strings stay valid until the
 // next Reset.
 func (d *Decoder) Decode(raw []byte, rec *Record) error {
+	if d.decodeFast(raw, rec) {
+		return nil
+	}
+	return d.decodeGeneral(raw, rec)
+}
+
+// decodeGeneral is Decode through fastjson: every record decodeFast declines, and every error.
+func (d *Decoder) decodeGeneral(raw []byte, rec *Record) error {
 	*rec = Record{}
 	v, err := d.p.ParseBytes(raw)
 	if err != nil {
@@ -55,12 +119,15 @@ func (d *Decoder) Decode(raw []byte, rec *Record) error {
 	if err != nil {
 		return &RecordError{Reason: ReasonDecode, Field: "$", Detail: "want a JSON object, got " + v.Type().String()}
 	}
+	d.top = topFields{}
+	o.Visit(d.visitTop)
+	f := &d.top
 	// id first, so every later error can name the record.
 	var e *RecordError
-	if rec.ID, e = d.required(o, "id", ""); e != nil {
+	if rec.ID, e = d.required(f.id, "id", ""); e != nil {
 		return e
 	}
-	sv, e := d.str(o, "specversion", rec.ID, false)
+	sv, e := d.str(f.specversion, "specversion", rec.ID, false)
 	switch {
 	case e != nil:
 		return e
@@ -69,16 +136,16 @@ func (d *Decoder) Decode(raw []byte, rec *Record) error {
 	case sv != "1.0":
 		return &RecordError{Reason: ReasonBadSpecVersion, Field: "specversion", ID: rec.ID, Detail: `want "1.0", got "` + clip(sv) + `"`}
 	}
-	if rec.Source, e = d.required(o, "source", rec.ID); e != nil {
+	if rec.Source, e = d.required(f.source, "source", rec.ID); e != nil {
 		return e
 	}
-	if rec.Type, e = d.required(o, "type", rec.ID); e != nil {
+	if rec.Type, e = d.required(f.typ, "type", rec.ID); e != nil {
 		return e
 	}
-	if rec.Subject, e = d.required(o, "subject", rec.ID); e != nil {
+	if rec.Subject, e = d.required(f.subject, "subject", rec.ID); e != nil {
 		return e
 	}
-	ts, e := d.str(o, "time", rec.ID, false)
+	ts, e := d.str(f.time, "time", rec.ID, false)
 	if e != nil {
 		return e
 	}
@@ -89,17 +156,16 @@ func (d *Decoder) Decode(raw []byte, rec *Record) error {
 	if rec.Time, ok = parseRFC3339(ts); !ok {
 		return &RecordError{Reason: ReasonBadTime, Field: "time", ID: rec.ID, Detail: `want RFC 3339, got "` + clip(ts) + `"`}
 	}
-	if ct, e := d.str(o, "datacontenttype", rec.ID, false); e != nil {
+	if ct, e := d.str(f.contentType, "datacontenttype", rec.ID, false); e != nil {
 		return e
 	} else if ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &RecordError{Reason: ReasonDecode, Field: "datacontenttype", ID: rec.ID, Detail: `want "application/json", got "` + clip(ct) + `"`}
 	}
-	return d.decodeData(o, rec)
+	return d.decodeData(f.data, rec)
 }
 
 // decodeData reads data.quantity and the attributes (data.attributes, then other scalar data keys).
-func (d *Decoder) decodeData(o *fastjson.Object, rec *Record) error {
-	dv := o.Get("data")
+func (d *Decoder) decodeData(dv *fastjson.Value, rec *Record) error {
 	if dv == nil || dv.Type() == fastjson.TypeNull {
 		return &RecordError{Reason: ReasonMissingField, Field: "data", ID: rec.ID, Detail: "required field missing"}
 	}
@@ -107,7 +173,8 @@ func (d *Decoder) decodeData(o *fastjson.Object, rec *Record) error {
 	if err != nil {
 		return &RecordError{Reason: ReasonDecode, Field: "data", ID: rec.ID, Detail: "want a JSON object, got " + dv.Type().String()}
 	}
-	qv := data.Get("quantity")
+	data.Visit(d.visitData)
+	qv := d.top.quantity
 	if qv == nil || qv.Type() == fastjson.TypeNull {
 		return &RecordError{Reason: ReasonMissingField, Field: "data.quantity", ID: rec.ID, Detail: "required field missing"}
 	}
@@ -126,7 +193,7 @@ func (d *Decoder) decodeData(o *fastjson.Object, rec *Record) error {
 	}
 	rec.Quantity = q
 	start := len(d.attrs)
-	if av := data.Get("attributes"); av != nil && av.Type() != fastjson.TypeNull {
+	if av := d.top.attributes; av != nil && av.Type() != fastjson.TypeNull {
 		ao, err := av.Object()
 		if err != nil {
 			return &RecordError{Reason: ReasonDecode, Field: "data.attributes", ID: rec.ID, Detail: "want a JSON object, got " + av.Type().String()}
@@ -137,10 +204,12 @@ func (d *Decoder) decodeData(o *fastjson.Object, rec *Record) error {
 			return d.err
 		}
 	}
-	d.rec, d.err = rec, nil
-	data.Visit(d.visitDataKey)
-	if d.err != nil {
-		return d.err
+	if d.top.otherData {
+		d.rec, d.err = rec, nil
+		data.Visit(d.visitDataKey)
+		if d.err != nil {
+			return d.err
+		}
 	}
 	rec.Attrs = d.attrs[start:len(d.attrs):len(d.attrs)]
 	d.rec = nil
@@ -184,18 +253,17 @@ func (d *Decoder) visitDataKey(k []byte, v *fastjson.Value) {
 }
 
 // required returns a required string field, kept in the arena.
-func (d *Decoder) required(o *fastjson.Object, key, id string) (string, *RecordError) {
-	s, e := d.str(o, key, id, true)
+func (d *Decoder) required(v *fastjson.Value, key, id string) (string, *RecordError) {
+	s, e := d.str(v, key, id, true)
 	if e == nil && s == "" {
 		return "", &RecordError{Reason: ReasonMissingField, Field: key, ID: id, Detail: "required field missing or empty"}
 	}
 	return s, e
 }
 
-// str returns a string field ("" when absent or null); keep copies it into the arena, else
-// the result is valid only until the next Decode.
-func (d *Decoder) str(o *fastjson.Object, key, id string, keep bool) (string, *RecordError) {
-	v := o.Get(key)
+// str returns the string value v of the field key ("" when absent or null); keep copies it into
+// the arena, else the result is valid only until the next Decode.
+func (d *Decoder) str(v *fastjson.Value, key, id string, keep bool) (string, *RecordError) {
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return "", nil
 	}

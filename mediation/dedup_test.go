@@ -137,3 +137,39 @@ func TestDedupSetModel(t *testing.T) {
 		}
 	}
 }
+
+// TestDedupSetRemoveKeepsOthers removes ids out of the middle of probe clusters (a growing
+// table at up to 3/4 load has many) and checks after each round that every other id is still
+// found and every removed one is not — including the all-zero id, which the table keeps aside.
+func TestDedupSetRemoveKeepsOthers(t *testing.T) {
+	at := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	for _, n := range []uint64{100, 191, 5000} { // 191 of 256 slots is the fullest before growth
+		s := mediation.NewDedupSet(0, 0)
+		held := map[uint64]bool{}
+		for i := uint64(0); i < n; i++ { // idN(0) is the zero id
+			if !s.Add(idN(i), at) {
+				t.Fatalf("n=%d: new id %d reported present", n, i)
+			}
+			held[i] = true
+		}
+		for round := uint64(0); round < 4; round++ {
+			for i := round; i < n; i += 3 + round {
+				s.Remove(idN(i))
+				delete(held, i)
+			}
+			for i := uint64(0); i < n; i++ {
+				if s.Contains(idN(i)) != held[i] {
+					t.Fatalf("n=%d round %d: Contains(%d) = %v, want %v", n, round, i, !held[i], held[i])
+				}
+			}
+			if s.Len() != len(held) {
+				t.Fatalf("n=%d round %d: Len %d, want %d", n, round, s.Len(), len(held))
+			}
+		}
+		for i := uint64(0); i < n; i++ { // re-adding works after removals
+			if got := s.Add(idN(i), at); got == held[i] {
+				t.Fatalf("n=%d: re-Add(%d) = %v with the id held: %v", n, i, got, held[i])
+			}
+		}
+	}
+}

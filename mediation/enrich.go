@@ -22,6 +22,12 @@ type Enrichment struct {
 	PriceList string
 	// PeriodStart and PeriodEnd bound the billing period [start, end) containing the event time.
 	PeriodStart, PeriodEnd time.Time
+	// Closed says the period's invoice was already cut: the event is late. It is still accepted
+	// and rated into the period's running totals like any other (so the period's deltas keep
+	// summing to its re-rated total), counted as late_closed_period, and billing adds the
+	// difference as an adjustment on the next invoice; it tells late rows apart by their ingest
+	// time (ledger.PeriodUsageQuery.IngestedBefore), so no ledger column records this flag.
+	Closed bool
 }
 
 // Directory answers enrichment lookups. billing implements it from its in-memory state;

@@ -22,6 +22,27 @@ func UsageID(source, id string) ID {
 	return h.sum()
 }
 
+// usageIDs computes usage ids, remembering the hash state after the last source: a partition's
+// records mostly come from a few producers, so the source's bytes need not be hashed again for
+// every record. Not safe for concurrent use (one per partition).
+type usageIDs struct {
+	source []byte // a copy: the record's strings live in buffers the next batch overwrites
+	valid  bool
+	state  fnv128
+}
+
+// id equals UsageID(source, id).
+func (u *usageIDs) id(source, id string) ID {
+	if !u.valid || b2s(u.source) != source {
+		h := newFNV128()
+		h.field(source)
+		u.source, u.state, u.valid = append(u.source[:0], source...), h, true
+	}
+	h := u.state
+	h.field(id)
+	return h.sum()
+}
+
 // DeltaID is the id of the rated delta the event (source, id) adds to a charge.
 func DeltaID(source, id, charge string) ID { return deltaIDFrom(UsageID(source, id), charge) }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cascade-billing/cascade/rating"
 	"github.com/shopspring/decimal"
 )
 
@@ -39,6 +40,10 @@ type partition struct {
 	added  []ID // ids added by the current batch, undone if its write fails
 	totals *Totals
 	recs   []Record
+	ids    []ID            // per message: its usage id, zero when rejected before dedup
+	meters []*rating.Meter // per message: its meter, once validated
+	errs   []error         // per message: why a stateless stage refused it
+	idsOf  usageIDs
 	batch  Batch
 }
 

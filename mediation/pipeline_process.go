@@ -3,6 +3,8 @@ package mediation
 import (
 	"errors"
 	"time"
+
+	"github.com/cascade-billing/cascade/rating"
 )
 
 // process runs the stages over a batch into st.batch, advancing the dedup set and the totals
@@ -18,40 +20,56 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 	clear(b.Deltas)
 	clear(b.Rejected)
 	b.Usage, b.Deltas, b.Rejected = b.Usage[:0], b.Deltas[:0], b.Rejected[:0]
-	b.Duplicates, b.Consumed, b.At = 0, len(msgs), now
+	b.Duplicates, b.LateClosed, b.Consumed, b.At = 0, 0, len(msgs), now
 	st.added = st.added[:0]
 	if cap(st.recs) < len(msgs) {
 		st.recs = make([]Record, len(msgs))
+		st.ids = make([]ID, len(msgs))
+		st.meters = make([]*rating.Meter, len(msgs))
+		st.errs = make([]error, len(msgs))
 	}
-	recs := st.recs[:len(msgs)]
+	recs, ids, meters, errs := st.recs[:len(msgs)], st.ids[:len(msgs)], st.meters[:len(msgs)], st.errs[:len(msgs)]
+	// Stages that need no state first, for the whole batch: then the dedup set's slots of every
+	// id are fetched into the cache together (their misses overlap) before the stateful stages
+	// run record by record, in offset order.
 	for i := range msgs {
-		msg, rec := &msgs[i], &recs[i]
-		if err := st.dec.Decode(msg.Value, rec); err != nil {
-			p.reject(b, msg, err, now)
+		ids[i], meters[i], errs[i] = ID{}, nil, nil
+		rec := &recs[i]
+		if err := st.dec.Decode(msgs[i].Value, rec); err != nil {
+			errs[i] = err
 			continue
 		}
 		m, err := p.validator.Validate(rec, now)
 		if err != nil {
-			p.reject(b, msg, err, now)
+			errs[i] = err
 			continue
 		}
 		p.normal.Normalize(rec)
 		if re := p.cfg.Bounds.CheckQuantity(rec); re != nil {
-			p.reject(b, msg, re, now)
+			errs[i] = re
 			continue
 		}
-		id := UsageID(rec.Source, rec.ID)
+		ids[i], meters[i] = st.idsOf.id(rec.Source, rec.ID), m
+	}
+	st.seen.Prefetch(ids)
+	for i := range msgs {
+		msg, rec, id, m := &msgs[i], &recs[i], ids[i], meters[i]
+		if err := errs[i]; err != nil {
+			p.reject(b, msg, rec, err, now) // rec holds what decoded before a decode error
+			continue
+		}
 		if st.seen.Contains(id) {
 			b.Duplicates++
 			continue
 		}
 		e, ok := p.cfg.Directory.Lookup(rec.Subject, rec.Type, rec.Time)
 		if !ok {
-			p.reject(b, msg, &RecordError{Reason: ReasonUnknownSubject, Field: "subject", ID: rec.ID,
+			p.reject(b, msg, rec, &RecordError{Reason: ReasonUnknownSubject, Field: "subject", ID: rec.ID,
 				Detail: `no subscription of "` + clip(rec.Subject) + `" prices meter "` + rec.Type + `" at ` + rec.Time.Format(time.RFC3339Nano)}, now)
 			continue
 		}
 		n0, mark := len(b.Deltas), len(st.totals.undo)
+		var err error
 		b.Deltas, err = p.rater.Rate(b.Deltas, rec, id, m, &e, st.totals)
 		if err == nil {
 			err = p.checkDeltas(b.Deltas[n0:], rec.ID)
@@ -59,11 +77,14 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 		if err != nil {
 			st.totals.rollback(mark) // Rate already undid its own failure; this undoes a bounds one
 			b.Deltas = b.Deltas[:n0]
-			p.reject(b, msg, err, now)
+			p.reject(b, msg, rec, err, now)
 			continue
 		}
 		st.seen.insert(id, rec.Time)
 		st.added = append(st.added, id)
+		if e.Closed {
+			b.LateClosed++
+		}
 		b.Usage = append(b.Usage, UsageRow{ID: id, Record: *rec, Enrichment: e, Partition: msg.Partition, Offset: msg.Offset})
 	}
 }
@@ -84,12 +105,17 @@ func (p *Pipeline) checkDeltas(ds []RatedDelta, id string) error {
 	return nil
 }
 
-// reject records a refused message with its reason code and detail.
-func (p *Pipeline) reject(b *Batch, msg *Message, err error, now time.Time) {
+// reject records a refused message with its reason code and detail; rec is the record as far as
+// it decoded (Decode clears it first, so its fields are either decoded or empty).
+func (p *Pipeline) reject(b *Batch, msg *Message, rec *Record, err error, now time.Time) {
 	r := Rejected{Message: *msg, Reason: ReasonDecode, Detail: err.Error(), At: now}
 	var re *RecordError
 	if errors.As(err, &re) {
-		r.Reason = re.Reason
+		r.Reason, r.EventID = re.Reason, re.ID
 	}
+	if rec.ID != "" {
+		r.EventID = rec.ID
+	}
+	r.Source = rec.Source
 	b.Rejected = append(b.Rejected, r)
 }

@@ -54,45 +54,58 @@ type totalKey struct {
 
 // Totals is one partition's running totals, with an undo log so a batch whose sink write failed
 // leaves no trace. Not safe for concurrent use.
+//
+// The map holds pointers so that rating a record costs one map lookup (hashing the key's three
+// strings) rather than three: the lookup gives the total to read and to update in place.
 type Totals struct {
-	m    map[totalKey]Number
+	m    map[totalKey]*Number
 	undo []totalUndo
 }
 
 type totalUndo struct {
-	k       totalKey
-	prev    Number
-	existed bool
+	k    totalKey
+	p    *Number // the updated total; nil when put created it
+	prev Number
 }
 
 // NewTotals returns empty totals.
-func NewTotals() *Totals { return &Totals{m: map[totalKey]Number{}} }
+func NewTotals() *Totals { return &Totals{m: map[totalKey]*Number{}} }
 
 // Set stores a loaded total.
 func (t *Totals) Set(k TotalKey, total decimal.Decimal) {
-	t.m[totalKey{k.Scope, k.PlanID, k.Charge, k.PeriodStart.UnixNano()}] = DecimalNumber(total)
+	n := DecimalNumber(total)
+	t.m[totalKey{k.Scope, k.PlanID, k.Charge, k.PeriodStart.UnixNano()}] = &n
 }
 
 // Get returns a running total (zero when none).
 func (t *Totals) Get(k TotalKey) Number {
-	return t.m[totalKey{k.Scope, k.PlanID, k.Charge, k.PeriodStart.UnixNano()}]
+	if p := t.m[totalKey{k.Scope, k.PlanID, k.Charge, k.PeriodStart.UnixNano()}]; p != nil {
+		return *p
+	}
+	return Number{}
 }
 
 // Len is the number of totals held.
 func (t *Totals) Len() int { return len(t.m) }
 
-func (t *Totals) put(k totalKey, v Number) {
-	prev, existed := t.m[k]
-	t.undo = append(t.undo, totalUndo{k, prev, existed})
-	t.m[k] = v
+// put sets the total of k, whose current value p points to (nil when k has no total yet).
+func (t *Totals) put(k totalKey, p *Number, v Number) {
+	if p != nil {
+		t.undo = append(t.undo, totalUndo{k: k, p: p, prev: *p})
+		*p = v
+		return
+	}
+	n := v
+	t.m[k] = &n
+	t.undo = append(t.undo, totalUndo{k: k})
 }
 
 // rollback undoes every change after mark, newest first.
 func (t *Totals) rollback(mark int) {
 	for i := len(t.undo) - 1; i >= mark; i-- {
 		u := t.undo[i]
-		if u.existed {
-			t.m[u.k] = u.prev
+		if u.p != nil {
+			*u.p = u.prev
 		} else {
 			delete(t.m, u.k)
 		}
@@ -144,7 +157,11 @@ func (r *Rater) Rate(dst []RatedDelta, rec *Record, usage ID, m *rating.Meter, e
 			continue
 		}
 		k := totalKey{scope: scopeOf(ch, e), plan: p.ID, charge: ch.ID, period: e.PeriodStart.UnixNano()}
-		before := t.m[k]
+		tp := t.m[k]
+		var before Number
+		if tp != nil {
+			before = *tp
+		}
 		var q Number
 		switch m.Aggregation {
 		case rating.AggSum:
@@ -166,7 +183,7 @@ func (r *Rater) Rate(dst []RatedDelta, rec *Record, usage ID, m *rating.Meter, e
 				Detail: "credit " + q.String() + " would take charge " + ch.ID + "'s period total " + before.String() + " below zero"}
 		}
 		amount := r.delta(ch, rating.ChargeModel(p, ch, pl), before, q, after)
-		t.put(k, after)
+		t.put(k, tp, after)
 		dst = append(dst, RatedDelta{
 			ID: deltaIDFrom(usage, ch.ID), UsageID: usage, Scope: k.scope, PlanID: p.ID,
 			PlanVersion: p.Version, Charge: ch.ID, Currency: p.Currency.Code, PeriodStart: e.PeriodStart,

@@ -17,12 +17,16 @@ const (
 	ReasonNegativeTotal  = "negative_total"  // a credit would take a period's running total below zero
 	ReasonUnknownPlan    = "unknown_plan"    // the directory named a plan version the catalog does not have
 	ReasonOutOfBounds    = "out_of_bounds"   // the quantity, or an amount rated from it, has more digits than the ledger stores
+	// The HTTP connector's codes (mediation/connector answers them at the edge; they are listed
+	// here so every code a dashboard can see is in Reasons and has a counter series).
+	ReasonForeignMeter  = "foreign_meter"  // the meter is not priced by any product of the authenticated vendor
+	ReasonForeignSource = "foreign_source" // source is neither the vendor id nor "<vendor id>/..."
 )
 
 // reasons lists every reason code, in a fixed order: counters are indexed by it.
 var reasons = [...]string{ReasonDecode, ReasonMissingField, ReasonBadSpecVersion, ReasonBadTime,
 	ReasonBadQuantity, ReasonUnknownMeter, ReasonTooOld, ReasonInFuture, ReasonUnknownSubject,
-	ReasonNegativeTotal, ReasonUnknownPlan, ReasonOutOfBounds}
+	ReasonNegativeTotal, ReasonUnknownPlan, ReasonOutOfBounds, ReasonForeignMeter, ReasonForeignSource}
 
 // Reasons returns every reason code, in a fixed order.
 func Reasons() []string { return append([]string(nil), reasons[:]...) }

@@ -26,7 +26,28 @@ func TestParseRFC3339MatchesTime(t *testing.T) {
 			t.Fatalf("%s: got %v %v, want %v", s, got, ok, want)
 		}
 	}
-	for _, s := range []string{"", "2026-11-24", "2026-11-24T10:00:00", "2026-11-24 10:00:00Z", "2026-13-01T00:00:00Z",
+	// Every year the format allows, so leap rules and era arithmetic are covered.
+	for i := 0; i < 20000; i++ {
+		at := time.Date(r.IntN(10000), time.Month(1+r.IntN(12)), 1+r.IntN(31), r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1e9), time.UTC)
+		s := at.Format(time.RFC3339Nano)
+		if at.Year() != 0 && r.IntN(2) == 0 {
+			s = at.In(time.FixedZone("", -90*60)).Format(time.RFC3339Nano)
+		}
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := mediation.ParseRFC3339(s)
+		if !ok || got != want.UTC() {
+			t.Fatalf("%s: got %v %v, want %v", s, got, ok, want.UTC())
+		}
+	}
+	for _, s := range []string{"2000-02-29T00:00:00Z", "2400-02-29T00:00:00Z", "0000-02-29T00:00:00Z", "2024-02-29T00:00:00Z"} {
+		if _, ok := mediation.ParseRFC3339(s); !ok {
+			t.Errorf("%q (a leap day) refused", s)
+		}
+	}
+	for _, s := range []string{"1900-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "", "2026-11-24", "2026-11-24T10:00:00", "2026-11-24 10:00:00Z", "2026-13-01T00:00:00Z",
 		"2026-02-29T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24T10:60:00Z", "2026-11-24T10:00:60Z",
 		"2026-11-24T10:00:00.Z", "2026-11-24T10:00:00.1234567891Z", "2026-11-24T10:00:00+2:00", "2026-11-24T10:00:00+24:00",
 		"2026-11-24T10:00:00ZZ", "2O26-11-24T10:00:00Z", "+026-11-24T10:00:00Z"} {

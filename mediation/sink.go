@@ -26,6 +26,8 @@ type Batch struct {
 	Rejected  []Rejected
 	// Duplicates is how many records were dropped as already accepted (same source and id).
 	Duplicates int
+	// LateClosed is how many of Usage are late for a closed period (Enrichment.Closed).
+	LateClosed int
 	// Consumed is len(the messages) = len(Usage) + Duplicates + len(Rejected).
 	Consumed int
 	// At is the clock reading the batch was validated against.

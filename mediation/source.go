@@ -49,7 +49,11 @@ type Rejected struct {
 	Message        // where it came from, and its original bytes (Value)
 	Reason  string // a reason code, stable for dashboards and replays (see the reason constants)
 	Detail  string // what is wrong and where: the field path and the record id when known
-	At      time.Time
+	// Source and EventID are the record's CloudEvents source and id when it decoded that far
+	// ("" otherwise), so a vendor's rejects can be found by event id. Like Value they point into
+	// the batch's buffers: copy them to keep them.
+	Source, EventID string
+	At              time.Time
 }
 
 // DeadLetters receives rejected records (the usage.rejected topic, the ledger's reject table).

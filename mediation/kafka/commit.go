@@ -31,30 +31,57 @@ type committer struct {
 	gen   *kafkago.Generation
 	log   *slog.Logger
 
+	clock   func() time.Time
+	latency *latencyHistogram
+
 	mu      sync.Mutex
 	pending map[int]int64 // partition → next offset to consume, handled but not yet committed
+	// fetched holds, per partition, the handled batches not yet committed: their next offset and
+	// when their first record was fetched, so each batch's latency is observed at its commit.
+	fetched map[int][]fetchedBatch
 	wake    chan struct{}
 }
 
-func newCommitter(topic string, gen *kafkago.Generation, log *slog.Logger) *committer {
+// fetchedBatch is a handled batch waiting for its commit.
+type fetchedBatch struct {
+	next int64
+	at   time.Time
+}
+
+func newCommitter(topic string, gen *kafkago.Generation, log *slog.Logger, clock func() time.Time, latency *latencyHistogram) *committer {
 	return &committer{
 		topic:   topic,
 		gen:     gen,
 		log:     log,
+		clock:   clock,
+		latency: latency,
 		pending: map[int]int64{},
+		fetched: map[int][]fetchedBatch{},
 		wake:    make(chan struct{}, 1),
 	}
 }
 
 // mark records that every message of partition before offset has been handled (Handle
-// returned nil for it). It never blocks.
-func (c *committer) mark(partition int, offset int64) {
+// returned nil for it), by a batch whose first record was fetched at fetchedAt. It never blocks.
+func (c *committer) mark(partition int, offset int64, fetchedAt time.Time) {
 	c.mu.Lock()
 	if offset > c.pending[partition] {
 		c.pending[partition] = offset
 	}
+	c.fetched[partition] = append(c.fetched[partition], fetchedBatch{offset, fetchedAt})
 	c.mu.Unlock()
 	c.poke()
+}
+
+// committedLocked observes the latency of partition's batches the commit of offset covered.
+func (c *committer) committedLocked(partition int, offset int64, now time.Time) {
+	bs := c.fetched[partition]
+	n := 0
+	for n < len(bs) && bs[n].next <= offset {
+		c.latency.observe(now.Sub(bs[n].at))
+		n++
+	}
+	c.fetched[partition] = append(bs[:0], bs[n:]...)
 }
 
 // poke wakes the commit loop unless it is already due to run.
@@ -116,6 +143,8 @@ func (c *committer) commit() error {
 
 	err := c.gen.CommitOffsets(map[string]map[int]int64{c.topic: batch})
 
+	now := c.clock()
+
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -123,6 +152,7 @@ func (c *committer) commit() error {
 		return err
 	}
 	for p, off := range batch {
+		c.committedLocked(p, off, now)
 		if c.pending[p] == off { // not moved on while the request was in flight
 			delete(c.pending, p)
 		}

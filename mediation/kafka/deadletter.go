@@ -19,6 +19,8 @@ const (
 	HeaderOriginPartition = "origin-partition" // decimal partition number
 	HeaderOriginOffset    = "origin-offset"    // decimal offset in the origin partition
 	HeaderRejectedAt      = "rejected-at"      // RFC 3339 with nanoseconds, UTC
+	HeaderSource          = "source"           // the record's CloudEvents source, when it decoded that far
+	HeaderEventID         = "event-id"         // the record's CloudEvents id, when it decoded that far
 )
 
 // DeadLetterConfig configures a DeadLetterWriter; Topic defaults to DefaultRejectedTopic.
@@ -74,7 +76,7 @@ func (d *DeadLetterWriter) message(r mediation.Rejected) kafkago.Message {
 	if at.IsZero() {
 		at = d.cfg.Clock()
 	}
-	return kafkago.Message{
+	m := kafkago.Message{
 		Key:   r.Key,
 		Value: r.Value,
 		Headers: []kafkago.Header{
@@ -86,6 +88,13 @@ func (d *DeadLetterWriter) message(r mediation.Rejected) kafkago.Message {
 			{Key: HeaderRejectedAt, Value: at.UTC().AppendFormat(nil, time.RFC3339Nano)},
 		},
 	}
+	if r.Source != "" {
+		m.Headers = append(m.Headers, kafkago.Header{Key: HeaderSource, Value: []byte(r.Source)})
+	}
+	if r.EventID != "" {
+		m.Headers = append(m.Headers, kafkago.Header{Key: HeaderEventID, Value: []byte(r.EventID)})
+	}
+	return m
 }
 
 // Close flushes and releases the writer's connections.

@@ -35,9 +35,10 @@ func (l *lagTracker) snapshot() map[int]int64 {
 	return maps.Clone(l.lag)
 }
 
-// Lag reports, for each partition this Source currently owns and has handled at least one
-// batch of, the number of records after the last handled one (the partition's high-water mark
-// as of that batch's fetch, minus the next offset to handle). Partitions leave the map when
+// Lag reports, for each partition this Source currently owns and has fetched at least one
+// batch of, the number of records not yet handled: the partition's high-water mark as of the
+// last fetch, minus the next offset to handle (a fetched batch counts until Handle succeeded for
+// it, so a partition stuck retrying a batch shows its backlog). Partitions leave the map when
 // they are revoked. Safe to call while Run is running, e.g. from a metrics handler.
 func (s *Source) Lag() map[int]int64 {
 	out := s.lag.snapshot()

@@ -24,6 +24,7 @@ type partitionConsumer struct {
 
 	batch         []mediation.Message // reused between batches; Handle keeps no references
 	highWaterMark int64               // of the last message fetched
+	fetchedAt     time.Time           // when FetchMessage returned the batch's first record
 }
 
 func newPartitionConsumer(s *Source, gen *kafkago.Generation, commits *committer, h mediation.Handler, a kafkago.PartitionAssignment) *partitionConsumer {
@@ -68,11 +69,14 @@ func (pc *partitionConsumer) run(stopCtx, workCtx context.Context) {
 		batch, err := pc.fetch(stopCtx, r)
 		if len(batch) > 0 {
 			fetchBackoff = pc.cfg.RetryInitial
+			// The batch in hand counts as lag until it is handled: a partition stuck on a
+			// failing batch shows its backlog, not the lag from before the batch.
+			pc.lag.set(pc.partition, pc.highWaterMark-batch[0].Offset)
 			if !pc.handle(stopCtx, workCtx, batch) {
 				break // given up on shutdown or rebalance: not committed, so it is redelivered
 			}
 			next := batch[len(batch)-1].Offset + 1
-			pc.commits.mark(pc.partition, next)
+			pc.commits.mark(pc.partition, next, pc.fetchedAt)
 			pc.lag.set(pc.partition, pc.highWaterMark-next)
 		}
 		if err != nil && stopCtx.Err() == nil {
@@ -95,6 +99,7 @@ func (pc *partitionConsumer) fetch(stopCtx context.Context, r *kafkago.Reader) (
 	if err != nil {
 		return nil, fetchErr(err)
 	}
+	pc.fetchedAt = pc.cfg.Clock()
 	pc.add(m)
 	waitCtx, cancel := context.WithTimeout(stopCtx, pc.cfg.BatchWait)
 	defer cancel()

@@ -16,9 +16,10 @@ import (
 // Each Run call is one member of the group; run several (in one process or many) to share the
 // partitions.
 type Source struct {
-	cfg SourceConfig
-	log *slog.Logger
-	lag lagTracker
+	cfg     SourceConfig
+	log     *slog.Logger
+	lag     lagTracker
+	latency latencyHistogram
 }
 
 var _ mediation.Source = (*Source)(nil)
@@ -134,7 +135,7 @@ func (s *Source) consumeAssigned(stopCtx, workCtx context.Context, gen *kafkago.
 	if err := h.Assigned(workCtx, s.cfg.Topic, parts); err != nil {
 		return fmt.Errorf("kafka source %s: assign partitions %v in generation %d: %w", s.cfg.Topic, parts, gen.ID, err)
 	}
-	commits := newCommitter(s.cfg.Topic, gen, s.log.With("generation", gen.ID))
+	commits := newCommitter(s.cfg.Topic, gen, s.log.With("generation", gen.ID), s.cfg.Clock, &s.latency)
 	commitCtx, stopCommits := context.WithCancel(workCtx)
 	committerDone := make(chan struct{})
 	go func() {

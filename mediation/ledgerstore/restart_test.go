@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cascade-billing/cascade/ledger"
+	"github.com/cascade-billing/cascade/ledger/chdb"
 	"github.com/cascade-billing/cascade/ledger/clickhouse"
 	"github.com/cascade-billing/cascade/ledger/clickhouse/clickhousetest"
 	"github.com/cascade-billing/cascade/mediation"
@@ -55,6 +58,31 @@ func openLedger(t *testing.T, srv *clickhousetest.Server, db string) *clickhouse
 	return l
 }
 
+// openChdb opens the embedded ledger in dir; closing its last Store shuts the engine down.
+func openChdb(t *testing.T, dir, db string) *chdb.Store {
+	t.Helper()
+	l, err := chdb.New(chdb.Config{Path: dir, Database: db, Logger: quiet()})
+	if err != nil {
+		t.Fatalf("open embedded ledger %s/%s: %v", dir, db, err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// requireChdb skips without libchdb, except under CI=true where a missing real component fails.
+func requireChdb(t *testing.T) {
+	t.Helper()
+	p := os.Getenv("CHDB_LIB_PATH")
+	if _, err := os.Stat(p); p != "" && err == nil {
+		return
+	}
+	msg := fmt.Sprintf("libchdb not found (CHDB_LIB_PATH=%q): run `make deps` and export CHDB_LIB_PATH", p)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
 func sourceConfig(c *kafkatest.Cluster, group string) kafka.SourceConfig {
 	return kafka.SourceConfig{Brokers: c.Brokers(), Topic: topic, GroupID: group, BatchSize: 100, BatchWait: 5 * time.Millisecond,
 		HeartbeatInterval: 100 * time.Millisecond, SessionTimeout: 6 * time.Second, RebalanceTimeout: 10 * time.Second,
@@ -77,9 +105,32 @@ func sourceConfig(c *kafkatest.Cluster, group string) kafka.SourceConfig {
 //     which holds only if the second process continued the running totals where the first
 //     left them.
 func TestRestartBeforeCommit(t *testing.T) {
+	backends := []struct {
+		name string
+		// start starts the backend and returns how each "process" opens the same ledger.
+		start func(t *testing.T) func(t *testing.T) ledger.Store
+	}{
+		{"clickhouse-server", func(t *testing.T) func(t *testing.T) ledger.Store {
+			srv := clickhousetest.Start(t)
+			return func(t *testing.T) ledger.Store { return openLedger(t, srv, "restart_test") }
+		}},
+		{"chdb", func(t *testing.T) func(t *testing.T) ledger.Store {
+			requireChdb(t)
+			dir := t.TempDir()
+			return func(t *testing.T) ledger.Store { return openChdb(t, dir, "restart_test") }
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { restartBeforeCommit(t, b.start(t)) })
+	}
+}
+
+// restartBeforeCommit is TestRestartBeforeCommit's scenario on the ledger that open opens; each
+// call of open is a new process's ledger connection (on chdb: the embedded engine is shut down
+// with the first process's last handle and started again from the data directory).
+func restartBeforeCommit(t *testing.T, open func(t *testing.T) ledger.Store) {
 	const n = 3000
 	in := generate(42, n)
-	srv := clickhousetest.Start(t)
 	broker := kafkatest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -92,10 +143,10 @@ func TestRestartBeforeCommit(t *testing.T) {
 		}
 	}
 	cat := loadCatalog(t)
-	const db, group = "restart_test", "mediation-restart"
+	const group = "mediation-restart"
 
 	// Process 1: dies after about 40% of the records, its last batch durable but uncommitted.
-	l1 := openLedger(t, srv, db)
+	l1 := open(t)
 	p1 := newPipeline(t, newAdapter(t, l1, cat, newDirectory()), cat, newDirectory())
 	run1, stop1 := context.WithCancel(ctx)
 	h1 := &crashing{Handler: p1, after: n * 4 / 10, cancel: stop1}
@@ -124,7 +175,7 @@ func TestRestartBeforeCommit(t *testing.T) {
 	_ = l1.Close()
 
 	// Process 2: a new ledger connection, pipeline and source; state comes from the ledger.
-	l2 := openLedger(t, srv, db)
+	l2 := open(t)
 	p2 := newPipeline(t, newAdapter(t, l2, cat, newDirectory()), cat, newDirectory())
 	src2, err := kafka.NewSource(sourceConfig(broker, group))
 	if err != nil {

@@ -73,7 +73,8 @@ func (s *Store) Publish(ctx context.Context, rejected []mediation.Rejected) erro
 			at = s.cfg.Now()
 		}
 		rows[i] = ledger.Reject{Topic: strings.Clone(r.Topic), Partition: int32(r.Partition), Offset: r.Offset, At: at,
-			Reason: strings.Clone(r.Reason), Detail: strings.Clone(r.Detail), Original: append([]byte(nil), r.Value...)}
+			Reason: strings.Clone(r.Reason), Detail: strings.Clone(r.Detail), Source: strings.Clone(r.Source),
+			EventID: strings.Clone(r.EventID), Original: append([]byte(nil), r.Value...)}
 	}
 	if err := s.cfg.Ledger.WriteRejects(ctx, rows); err != nil {
 		return fmt.Errorf("ledgerstore: write %d rejects (first %s/%d offset %d): %w", len(rows),

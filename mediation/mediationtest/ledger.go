@@ -65,6 +65,7 @@ func (l *Ledger) Write(_ context.Context, b *mediation.Batch) error {
 	for _, r := range b.Rejected {
 		r.Value = append([]byte(nil), r.Value...)
 		r.Key = append([]byte(nil), r.Key...)
+		r.Source, r.EventID, r.Detail = strings.Clone(r.Source), strings.Clone(r.EventID), strings.Clone(r.Detail)
 		l.rejected = append(l.rejected, r)
 	}
 	return nil
