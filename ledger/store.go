@@ -77,6 +77,9 @@ type UsageQuery struct {
 	PricingGroup string
 	Period       Period
 	Meters       []string // empty: all meters
+	// Subscription narrows the answer to one subscription's records ("" = all): an account with
+	// two subscriptions pricing the same charge has two separate totals.
+	Subscription string
 }
 
 // UsageTotal is a meter's accepted quantity over a period, duplicates collapsed.

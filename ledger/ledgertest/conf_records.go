@@ -13,7 +13,7 @@ import (
 func testRatedVersions(t *testing.T, s ledger.Store, _ Options) {
 	c := ctx(t)
 	base := ledger.RatedDelta{Source: "s", EventID: "e1", Account: "ACME", PricingGroup: "pool-1", Charge: "api", Meter: "api_calls",
-		EventTime: day0().Add(time.Hour), Currency: "EUR"}
+		EventTime: day0().Add(time.Hour), Currency: "EUR", Subscription: "S1"}
 	var rows []ledger.RatedDelta
 	// Versions arrive out of order: 3, 1, 2. Version 3 must win.
 	for _, v := range []uint64{3, 1, 2} {
@@ -29,7 +29,14 @@ func testRatedVersions(t *testing.T, s ledger.Store, _ Options) {
 	}
 	other := base
 	other.ID, other.Version, other.Charge, other.Quantity, other.Amount = "other", 1, "storage", dec("1"), dec("0.5")
+	other.Subscription = "S2"
 	must(t, s.WriteRated(c, []ledger.RatedDelta{other, other}), "write other")
+	// One subscription's deltas only.
+	got, err := s.RatedTotals(c, ledger.UsageQuery{Account: "ACME", Subscription: "S2", Period: month()})
+	must(t, err, "rated totals of one subscription")
+	if len(got) != 1 || got[0].Charge != "storage" || !got[0].Amount.Equal(other.Amount) {
+		t.Errorf("rated totals of subscription S2: %+v, want storage %s only", got, other.Amount)
+	}
 	for _, q := range []ledger.UsageQuery{{Account: "ACME", Period: month()}, {PricingGroup: "pool-1", Period: month()}} {
 		got, err := s.RatedTotals(c, q)
 		must(t, err, "rated totals")

@@ -35,6 +35,7 @@ func (m *MemStore) UsageTotals(_ context.Context, q ledger.UsageQuery) ([]ledger
 	acc := map[string]*ledger.UsageTotal{}
 	for _, u := range m.usage {
 		if (q.Account != "" && u.Account != q.Account) || (q.PricingGroup != "" && u.PricingGroup != q.PricingGroup) ||
+			(q.Subscription != "" && u.Subscription != q.Subscription) ||
 			!inPeriod(u.EventTime, q.Period) || !meterMatch(q.Meters, u.Meter) {
 			continue
 		}
@@ -118,6 +119,7 @@ func (m *MemStore) RatedTotals(_ context.Context, q ledger.UsageQuery) ([]ledger
 	acc := map[[2]string]*ledger.RatedTotal{}
 	for _, r := range m.rated {
 		if (q.Account != "" && r.Account != q.Account) || (q.PricingGroup != "" && r.PricingGroup != q.PricingGroup) ||
+			(q.Subscription != "" && r.Subscription != q.Subscription) ||
 			!inPeriod(r.EventTime, q.Period) || !meterMatch(q.Meters, r.Meter) {
 			continue
 		}

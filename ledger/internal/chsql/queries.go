@@ -54,6 +54,9 @@ func (w *where) usageScope(q ledger.UsageQuery) {
 	if len(q.Meters) > 0 {
 		w.add("meter IN " + Strings(q.Meters))
 	}
+	if q.Subscription != "" {
+		w.add("subscription = " + String(q.Subscription))
+	}
 }
 
 // UsageTotals sums quantities per meter. FINAL collapses rows of the same (source, event_id);
