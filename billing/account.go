@@ -1,5 +1,7 @@
 package billing
 
+import "github.com/shopspring/decimal"
+
 // AccountKind is an account's place in the channel.
 type AccountKind string
 
@@ -42,6 +44,17 @@ type Account struct {
 	// (see numbering.go); empty: DefaultInvoicePattern / DefaultCreditNotePattern.
 	InvoicePattern    string `json:"invoice_pattern,omitempty"`
 	CreditNotePattern string `json:"credit_note_pattern,omitempty"`
+
+	// Channel terms of a distributor or reseller: what it pays its Parent for what it sells
+	// (the revenue split, split.go; checked at split time by ValidateChannelTerms).
+	// BuyPriceList is a catalog price list of this account's channel level that prices its
+	// cost: each customer line re-priced with it. MarginPercent is used instead when there is
+	// no buy list: the account keeps that percentage of what it sells. An account with neither
+	// has no terms: the split stops there and it keeps the rest. Settlement says how the
+	// parent collects: "self_billing" (default: the commission statement only) or "invoice".
+	BuyPriceList  string           `json:"buy_price_list,omitempty"`
+	MarginPercent *decimal.Decimal `json:"margin_percent,omitempty"` // nil: not set; 0 is a 0 % margin
+	Settlement    string           `json:"settlement,omitempty"`
 }
 
 // Contact is a person to send documents and reminders to.

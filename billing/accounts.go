@@ -106,6 +106,16 @@ func (s *State) validateAccount(a *Account) error {
 			return fail("price_list", "%q is not in the catalog", ErrNotFound, a.PriceList)
 		}
 	}
+	// A pattern is checked here, not when the first number is drawn: a bad one would otherwise
+	// be accepted and then halt the invoice cycle of every buyer the account issues to.
+	for _, p := range []struct{ field, pattern string }{{"invoice_pattern", a.InvoicePattern}, {"credit_note_pattern", a.CreditNotePattern}} {
+		if p.pattern == "" {
+			continue // the default pattern
+		}
+		if err := ValidatePattern(p.pattern); err != nil {
+			return fail(p.field, "%v", ErrInvalid, err)
+		}
+	}
 	for i, c := range a.Contacts {
 		if c.Email != "" && !strings.Contains(c.Email, "@") {
 			return fail(fmt.Sprintf("contacts[%d].email", i), "%q is not an e-mail address", ErrInvalid, c.Email)

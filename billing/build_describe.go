@@ -153,3 +153,10 @@ func groupDigits(s string) string {
 	}
 	return g.String()
 }
+
+// describeLateDiscount names the rest of a fixed charge discount that a usage adjustment takes
+// (or gives back), and what the window's earlier invoices took, so the line can be checked.
+func describeLateDiscount(p *rating.Plan, d rating.Discount, charge string, took decimal.Decimal, cur rating.Currency) string {
+	return describeDiscount(p, d, charge, cur, false) +
+		fmt.Sprintf(", after late usage (%s %s taken before)", groupDigits(formatMoney(took, cur)), cur.Code)
+}

@@ -14,8 +14,8 @@ import (
 // prorated line a fixed amount is prorated by the same Days ÷ PeriodDays (a prorated line is
 // the period's line scaled, discount included). On a negative line (a proration credit, a
 // downward adjustment) the discounts mirror, so a credit gives back what was paid, not the list
-// price. A usage adjustment takes percentages only: its period's fixed amount was taken by the
-// invoice it corrects.
+// price. A usage adjustment takes percentages of its own amount here and, from
+// lateFixedDiscounts, what its window's fixed amounts have not taken yet.
 func (b *invoiceBuilder) chargeDiscounts(p *rating.Plan, line *pricedLine) []pricedLine {
 	var ds []rating.Discount
 	for _, d := range p.Discounts {
@@ -33,7 +33,7 @@ func (b *invoiceBuilder) chargeDiscounts(p *rating.Plan, line *pricedLine) []pri
 	for _, d := range rating.OrderDiscounts(ds) {
 		if d.Kind != rating.DiscountPercent {
 			if line.Kind == LineUsageAdjustment {
-				continue
+				continue // lateFixedDiscounts, below
 			}
 			if prorated {
 				d.Value = d.Value.Mul(decimal.NewFromInt(int64(line.item.Days))).DivRound(decimal.NewFromInt(int64(line.item.PeriodDays)), 18)
@@ -51,6 +51,9 @@ func (b *invoiceBuilder) chargeDiscounts(p *rating.Plan, line *pricedLine) []pri
 		dl.ChargeID, dl.item, dl.charge = line.ChargeID, line.item, true
 		dl.Description = describeDiscount(p, d, line.ChargeID, b.cur, neg)
 		out = append(out, dl)
+	}
+	if line.Kind == LineUsageAdjustment {
+		out = append(out, b.lateFixedDiscounts(p, line, ds)...)
 	}
 	return out
 }
@@ -110,8 +113,9 @@ func (b *invoiceBuilder) planDiscounts(start int) {
 
 // coupons applies the subscription's coupon once per coupon period present on the invoice
 // whose Coupon.Check passes: a percentage of that period's lines (after charge-level discounts)
-// or a fixed amount, never more than those lines nor than the subscription's running total.
-// A period past the coupon's duration gets no line, which is how a "3 periods" coupon stops.
+// or what is left of the period's fixed amount (couponOff), never more than those lines nor
+// than the subscription's running total. A period past the coupon's duration gets no line,
+// which is how a "3 periods" coupon stops.
 func (b *invoiceBuilder) coupons(start int, items []Item) error {
 	code := ""
 	for _, it := range items {
@@ -156,7 +160,11 @@ func (b *invoiceBuilder) coupons(start int, items []Item) error {
 		if !base.IsPositive() || !remaining.IsPositive() {
 			continue
 		}
-		exact, amount := cp.Off.Reduce(base, remaining, b.cur, first.mode)
+		off, err := b.couponOff(cp, cpIdx, items)
+		if err != nil {
+			return err
+		}
+		exact, amount := off.Reduce(base, remaining, b.cur, first.mode)
 		if amount.IsZero() {
 			continue
 		}

@@ -3,6 +3,7 @@ package billing
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/cascade-billing/cascade/rating"
 	"github.com/shopspring/decimal"
@@ -166,6 +167,9 @@ func (b *invoiceBuilder) checkUsage(it *Item, p *rating.Plan) error {
 		v := it.Invoiced[c]
 		if !b.cur.IsRounded(v) {
 			return fmt.Errorf("invoiced[%s] = %s: not a rounded amount: %w", c, v, ErrInvalid)
+		}
+		if v.IsPositive() && (strings.HasPrefix(c, DiscountKeyPrefix) || strings.HasPrefix(c, CouponKeyPrefix)) {
+			return fmt.Errorf("invoiced[%s] = %s: what a discount took is ≤ 0: %w", c, v, ErrInvalid)
 		}
 	}
 	return nil

@@ -98,7 +98,7 @@ func TestBuildAdjustment(t *testing.T) {
 	oct, nov := month(2026, time.October), month(2026, time.November)
 	cases := []struct {
 		name, calls, invoiced string
-		trueUp                string   // the true-up billed before ("": the item applies no commitment)
+		trueUp                string   // the true-up billed before ("": no commitment; "none": Commitment, no key)
 		want                  []string // kind:amount of every line
 	}{
 		// 600,000 calls: 500,000 billable × 0.0002 = 100.00; 60.00 invoiced before.
@@ -112,14 +112,23 @@ func TestBuildAdjustment(t *testing.T) {
 		// Now 400,000 calls: 60.00 − 3.00 + 61.50 = 118.50, top-up 31.50 instead of 50.50.
 		{"late usage below the minimum shrinks the top-up", "400000", "40.00", "50.50",
 			[]string{"usage_adjustment:20.00", "discount:-1.00", "commitment:-19.00"}},
-		{"a period first topped up now", "300000", "40.00", "0", []string{"commitment:50.50"}},
+		// Commitment without Invoiced[CommitmentRef]: no true-up was billed, so the period's
+		// charges are unknown and it is re-priced from scratch (99.50 → 50.50).
+		{"a period first topped up now", "300000", "40.00", "none", []string{"commitment:50.50"}},
+		// A true-up billed and since taken back to 0.00: the period's charges reached the
+		// minimum, and more usage keeps them there.
+		{"a period at its minimum stays there", "600000", "40.00", "0", []string{"usage_adjustment:60.00", "discount:-3.00"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			it := usage("S1", "api-pro", oct, oct, false, map[string]string{"api_calls": tc.calls})
 			it.Kind = billing.ItemUsageAdjustment
 			it.Invoiced = map[string]decimal.Decimal{"calls": dec(tc.invoiced)}
-			if tc.trueUp != "" {
+			switch tc.trueUp {
+			case "":
+			case "none":
+				it.Commitment = true
+			default:
 				it.Commitment, it.Invoiced[billing.CommitmentRef] = true, dec(tc.trueUp)
 			}
 			inv, err := billing.Build(f.input("acme", nov, it))

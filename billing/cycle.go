@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -22,7 +23,21 @@ type CycleReport struct {
 	Subscriptions int
 	// Issued lists the ids of the invoices issued, in issue order.
 	Issued []string
+	// Failed lists the invoices that could not be built (a buyer's bad data); nothing of them
+	// was written, and the next run tries them again.
+	Failed []CycleFailure
 }
+
+// CycleFailure is one invoice a cycle could not build.
+type CycleFailure struct {
+	Issuer, Buyer string
+	Boundary      time.Time
+	Err           error
+}
+
+// ErrIncomplete marks a cycle that issued what it could but skipped invoices it could not build
+// (CycleReport.Failed says which and why).
+var ErrIncomplete = errors.New("cycle incomplete")
 
 // job is one issuer → buyer invoice at one boundary.
 type job struct {
@@ -47,6 +62,11 @@ func (s *Service) RunCycle(ctx context.Context, asOf time.Time) (CycleReport, er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rep := CycleReport{AsOf: asOf.UTC()}
+	// After a failed write, rebuild memory from the ledger, then carry on: what the failed
+	// run numbered is re-issued under the same numbers, at the same instant.
+	if err := s.recover(ctx); err != nil {
+		return rep, err
+	}
 	if err := s.ready(); err != nil {
 		return rep, err
 	}
@@ -55,11 +75,13 @@ func (s *Service) RunCycle(ctx context.Context, asOf time.Time) (CycleReport, er
 		return rep, err
 	}
 	// Build every invoice first: one bulk usage read per distinct window for the whole cycle,
-	// then issue in batches (a batch is a handful of ledger writes).
-	drafts, err := s.build(ctx, jobs)
+	// then issue in batches (a batch is a handful of ledger writes). An invoice that cannot be
+	// built is reported and skipped; the others are issued, and the next run retries it.
+	drafts, failed, err := s.build(ctx, jobs)
 	if err != nil {
 		return rep, err
 	}
+	rep.Failed = failed
 	billed := map[string]bool{}
 	for len(drafts) > 0 {
 		n := min(s.cfg.BatchSize, len(drafts))
@@ -75,7 +97,14 @@ func (s *Service) RunCycle(ctx context.Context, asOf time.Time) (CycleReport, er
 	}
 	rep.Subscriptions = len(billed)
 	s.log.Info("invoice cycle done", "as_of", rep.AsOf, "invoices", rep.Invoices,
-		"already_issued", rep.AlreadyIssued, "empty", rep.Empty, "subscriptions", rep.Subscriptions)
+		"already_issued", rep.AlreadyIssued, "empty", rep.Empty, "subscriptions", rep.Subscriptions, "failed", len(rep.Failed))
+	for _, f := range rep.Failed {
+		s.log.Error("invoice not issued", "issuer", f.Issuer, "buyer", f.Buyer, "boundary", f.Boundary, "err", f.Err)
+	}
+	if len(rep.Failed) > 0 {
+		return rep, fmt.Errorf("invoice cycle as of %s: %d invoices could not be built (first: %s → %s: %v): %w",
+			rep.AsOf.Format(time.RFC3339), len(rep.Failed), rep.Failed[0].Issuer, rep.Failed[0].Buyer, rep.Failed[0].Err, ErrIncomplete)
+	}
 	return rep, nil
 }
 
@@ -91,15 +120,20 @@ func (s *Service) dueJobs(asOf time.Time, buyer string) ([]*job, error) {
 			if s.state.IsBilled(sub.ID, b) {
 				continue
 			}
-			issuer, err := s.state.Issuer(sub.Account)
-			if err != nil {
-				return nil, fmt.Errorf("invoice cycle: subscription %s: %w", sub.ID, err)
+			// The buyer and its issuer as they stood at the boundary: a customer moved to
+			// another reseller after the period is still invoiced by the one that sold it.
+			buyerAt, ok := s.state.AccountAt(sub.Account, b)
+			if !ok {
+				return nil, fmt.Errorf("invoice cycle: subscription %s: account %s at %s: %w", sub.ID, sub.Account, b.Format(time.RFC3339), ErrNotFound)
+			}
+			issuer, ok := s.state.AccountAt(buyerAt.Parent, b)
+			if !ok {
+				return nil, fmt.Errorf("invoice cycle: subscription %s: issuer %q of %s at %s: %w", sub.ID, buyerAt.Parent, sub.Account, b.Format(time.RFC3339), ErrNotFound)
 			}
 			id := InvoiceID(issuer.ID, sub.Account, b)
 			j := byID[id]
 			if j == nil {
-				acc, _ := s.state.Account(sub.Account)
-				j = &job{id: id, issuer: issuer, buyer: acc, boundary: b}
+				j = &job{id: id, issuer: issuer, buyer: buyerAt, boundary: b}
 				byID[id] = j
 			}
 			j.subs = append(j.subs, sub)

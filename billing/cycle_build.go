@@ -24,11 +24,15 @@ type usageKey struct {
 
 // build prices the jobs' invoices: items from the subscriptions, late-usage adjustments from
 // earlier invoices, quantities from the ledger (one bulk read per distinct window), then Build.
-func (s *Service) build(ctx context.Context, jobs []*job) ([]draft, error) {
+// A job that cannot be built is returned in failed, with every later job of its subscriptions
+// (an invoice is never issued before an earlier one of the same subscription); err is for
+// failures of the ledger, which stop the cycle.
+func (s *Service) build(ctx context.Context, jobs []*job) (out []draft, failed []CycleFailure, err error) {
 	type pending struct {
 		job    *job
 		period Period
 		items  []Item
+		err    error
 	}
 	late := s.invoicedUsage()
 	var pools *poolIndex
@@ -37,34 +41,12 @@ func (s *Service) build(ctx context.Context, jobs []*job) ([]draft, error) {
 	for _, j := range jobs {
 		p := pending{job: j}
 		for _, sub := range j.subs {
-			usage, items, err := s.state.Items(sub, j.boundary)
+			items, usage, err := s.jobItems(j, sub, late, &pools, windows)
 			if err != nil {
-				return nil, fmt.Errorf("invoice cycle: subscription %s at %s: %w", sub.ID, j.boundary.Format(time.RFC3339), err)
+				p.err = err
+				break
 			}
 			p.period = union(p.period, usage)
-			items = append(items, late.candidates(sub.ID, usage.From, j.boundary.Add(-s.cfg.LateWindow))...)
-			for _, it := range items {
-				if it.Kind == ItemUsage || it.Kind == ItemUsageAdjustment {
-					w := windows[keyOf(it.Window)]
-					if w == nil {
-						w = &windowRead{period: it.Window, accounts: map[string]bool{}}
-						windows[keyOf(it.Window)] = w
-					}
-					w.accounts[sub.Account] = true
-					for _, ch := range s.pooledCharges(it) {
-						if pools == nil {
-							pools = s.poolIndex()
-						}
-						members, err := s.poolMembers(pools, j.buyer, it, ch)
-						if err != nil {
-							return nil, fmt.Errorf("invoice cycle: subscription %s: %w", sub.ID, err)
-						}
-						for _, m := range members {
-							w.accounts[m.account] = true
-						}
-					}
-				}
-			}
 			p.items = append(p.items, items...)
 		}
 		if p.period.From.IsZero() {
@@ -74,24 +56,90 @@ func (s *Service) build(ctx context.Context, jobs []*job) ([]draft, error) {
 	}
 	usage, err := s.readUsage(ctx, windows)
 	if err != nil {
+		return nil, nil, err
+	}
+	broken := map[string]string{} // subscription -> the failed invoice it waits for
+	out = make([]draft, 0, len(pend))
+	for _, p := range pend {
+		j := p.job
+		for _, sub := range j.subs {
+			if id, ok := broken[sub.ID]; ok && p.err == nil {
+				p.err = fmt.Errorf("subscription %s waits for its earlier invoice %s, which failed: %w", sub.ID, id, ErrConflict)
+			}
+		}
+		var inv *Invoice
+		if p.err == nil {
+			inv, p.err = s.buildOne(ctx, p.job, p.period, p.items, usage, late, pools)
+		}
+		if p.err != nil {
+			failed = append(failed, CycleFailure{Issuer: j.issuer.ID, Buyer: j.buyer.ID, Boundary: j.boundary, Err: p.err})
+			for _, sub := range j.subs {
+				if _, ok := broken[sub.ID]; !ok {
+					broken[sub.ID] = j.id
+				}
+			}
+			continue
+		}
+		// Later invoices of this cycle (a catch-up over several periods) must see what this
+		// one bills, or they would bill the same late usage again.
+		late.add(inv)
+		out = append(out, draft{job: j, inv: inv})
+	}
+	return out, failed, nil
+}
+
+// jobItems collects one subscription's items at a job's boundary, with its late-usage
+// adjustment candidates, and registers the usage windows (and pool members) to read.
+func (s *Service) jobItems(j *job, sub *Subscription, late *invoicedIndex, pools **poolIndex, windows map[windowKey]*windowRead) ([]Item, Period, error) {
+	usage, items, err := s.state.Items(sub, j.boundary)
+	if err != nil {
+		return nil, usage, fmt.Errorf("subscription %s at %s: %w", sub.ID, j.boundary.Format(time.RFC3339), err)
+	}
+	cands, err := late.candidates(s.state, sub, usage.From, s.cfg.LateWindow)
+	if err != nil {
+		return nil, usage, err
+	}
+	items = append(items, cands...)
+	for _, it := range items {
+		if it.Kind != ItemUsage && it.Kind != ItemUsageAdjustment {
+			continue
+		}
+		w := windows[keyOf(it.Window)]
+		if w == nil {
+			w = &windowRead{period: it.Window, accounts: map[string]bool{}}
+			windows[keyOf(it.Window)] = w
+		}
+		w.accounts[sub.Account] = true
+		for _, ch := range s.pooledCharges(it) {
+			if *pools == nil {
+				*pools = s.poolIndex()
+			}
+			members, err := s.poolMembers(*pools, j.buyer, it, ch)
+			if err != nil {
+				return nil, usage, fmt.Errorf("subscription %s: %w", sub.ID, err)
+			}
+			for _, m := range members {
+				w.accounts[m.account] = true
+			}
+		}
+	}
+	return items, usage, nil
+}
+
+// buildOne fills one job's items with quantities and prices its invoice.
+func (s *Service) buildOne(ctx context.Context, j *job, period Period, items []Item, usage map[usageKey]ledger.AccountUsage,
+	late *invoicedIndex, pools *poolIndex) (*Invoice, error) {
+	items, err := s.fillUsage(ctx, j, items, usage, late, pools)
+	if err != nil {
 		return nil, err
 	}
-	out := make([]draft, 0, len(pend))
-	for _, p := range pend {
-		items, err := s.fillUsage(ctx, p.job, p.items, usage, late, pools)
-		if err != nil {
-			return nil, err
-		}
-		inv, err := Build(InvoiceInput{ID: p.job.id, Issuer: p.job.issuer, Buyer: p.job.buyer, Period: p.period,
-			Boundary: p.job.boundary, Items: items, Catalog: s.cfg.Catalog, Taxes: s.cfg.Taxes})
-		if err != nil {
-			return nil, fmt.Errorf("invoice cycle: invoice %s → %s at %s: %w", p.job.issuer.ID, p.job.buyer.ID,
-				p.job.boundary.Format(time.RFC3339), err)
-		}
-		inv.Catalog = s.cfg.CatalogVersion
-		out = append(out, draft{job: p.job, inv: inv})
+	inv, err := Build(InvoiceInput{ID: j.id, Issuer: j.issuer, Buyer: j.buyer, Period: period,
+		Boundary: j.boundary, Items: items, Catalog: s.cfg.Catalog, Taxes: s.cfg.Taxes})
+	if err != nil {
+		return nil, fmt.Errorf("invoice %s → %s at %s: %w", j.issuer.ID, j.buyer.ID, j.boundary.Format(time.RFC3339), err)
 	}
-	return out, nil
+	inv.Catalog = s.cfg.CatalogVersion
+	return inv, nil
 }
 
 func union(a, b Period) Period {
@@ -159,6 +207,12 @@ func (s *Service) readUsage(ctx context.Context, windows map[windowKey]*windowRe
 func (s *Service) fillUsage(ctx context.Context, j *job, items []Item, usage map[usageKey]ledger.AccountUsage, late *invoicedIndex, pools *poolIndex) ([]Item, error) {
 	out := items[:0]
 	for _, it := range items {
+		if it.Coupon != "" {
+			if it.Invoiced == nil {
+				it.Invoiced = map[string]decimal.Decimal{}
+			}
+			it.Invoiced[CouponKeyPrefix+it.Coupon] = late.couponTaken(it)
+		}
 		if it.Kind != ItemUsage && it.Kind != ItemUsageAdjustment {
 			out = append(out, it)
 			continue
@@ -184,6 +238,13 @@ func (s *Service) fillUsage(ctx context.Context, j *job, items []Item, usage map
 		if pools != nil {
 			if err := s.fillPools(pools, j.buyer, &it, usage); err != nil {
 				return nil, fmt.Errorf("invoice cycle: subscription %s: %w", it.Subscription, err)
+			}
+		}
+		if it.Kind == ItemUsageAdjustment {
+			taken, hasCoupon := it.Invoiced[CouponKeyPrefix+it.Coupon]
+			it.Invoiced = late.invoiced(it)
+			if it.Coupon != "" && hasCoupon {
+				it.Invoiced[CouponKeyPrefix+it.Coupon] = taken
 			}
 		}
 		if it.Kind == ItemUsageAdjustment && !late.changed(it) {
@@ -227,7 +288,7 @@ func (s *Service) fillFees(ctx context.Context, buyer *Account, it *Item, p *rat
 	if len(meters) == 0 || !it.Window.From.Before(it.Window.To) {
 		return nil
 	}
-	rows, err := s.cfg.Store.RatedTotals(ctx, ledger.UsageQuery{Account: buyer.ID,
+	rows, err := s.cfg.Store.RatedTotals(ctx, ledger.UsageQuery{Account: buyer.ID, Subscription: it.Subscription,
 		Period: ledger.Period{From: it.Window.From, To: it.Window.To}, Meters: meters})
 	if err != nil {
 		return fmt.Errorf("read per-transaction fees: %w", err)

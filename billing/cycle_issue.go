@@ -27,7 +27,7 @@ type draft struct {
 //     they exist, a re-run rebuilds and re-issues the same invoice under the same number.
 func (s *Service) issueBatch(ctx context.Context, drafts []draft, rep *CycleReport) (err error) {
 	// From here on, number and billed events are applied to memory before they are written:
-	// any failure leaves memory ahead of the ledger, and the Service refuses work until Load.
+	// any failure leaves memory ahead of the ledger; the next cycle or command reloads it.
 	defer func() {
 		if err != nil {
 			s.broken = err
@@ -64,20 +64,30 @@ func (s *Service) issueBatch(ctx context.Context, drafts []draft, rep *CycleRepo
 		if err != nil {
 			return fmt.Errorf("invoice cycle: number invoice %s of %s: %w", d.inv.ID, d.job.issuer.ID, err)
 		}
+		issuedAt := now
 		if ev != nil {
 			if err := s.numbering.Apply(*ev); err != nil {
 				return fmt.Errorf("invoice cycle: number invoice %s: %w", d.inv.ID, err)
 			}
 			numbers = append(numbers, *ev)
+		} else if at, ok := s.numbering.AssignedAt(DocInvoice, d.inv.ID); ok {
+			// Re-issuing after an interrupted run: the same instant as then, so the journal,
+			// document and snapshot rows it may already have written are rewritten identically.
+			issuedAt = at
 		}
-		if err := d.inv.Issue(number, now, d.job.buyer.PaymentTermsDays); err != nil {
+		if err := d.inv.Issue(number, issuedAt, d.job.buyer.PaymentTermsDays); err != nil {
 			return fmt.Errorf("invoice cycle: issue %s: %w", d.inv.ID, err)
 		}
 		tx, err := InvoiceTransaction(d.inv)
 		if err != nil {
 			return fmt.Errorf("invoice cycle: journal of %s: %w", number, err)
 		}
-		snap, err := SnapshotEvent(d.inv, s.docSeq[d.inv.ID]+1, now, cycleActor)
+		splits, err := s.splitTransactions(d.inv)
+		if err != nil {
+			return fmt.Errorf("invoice cycle: revenue split of %s: %w", number, err)
+		}
+		txs = append(txs, splits...)
+		snap, err := SnapshotEvent(d.inv, s.docSeq[d.inv.ID]+1, issuedAt, cycleActor)
 		if err != nil {
 			return fmt.Errorf("invoice cycle: snapshot of %s: %w", number, err)
 		}
@@ -86,7 +96,7 @@ func (s *Service) issueBatch(ctx context.Context, drafts []draft, rep *CycleRepo
 			return err
 		}
 		txs = append(txs, tx)
-		docs = append(docs, ToDocument(d.inv, s.docSeq[d.inv.ID]+1, now, cycleActor))
+		docs = append(docs, ToDocument(d.inv, s.docSeq[d.inv.ID]+1, issuedAt, cycleActor))
 		commit = append(commit, snap)
 		commit = append(commit, evs...)
 		issued = append(issued, d.inv)

@@ -11,16 +11,17 @@ import (
 // poolRef is one subscription of a pooled charge's group.
 type poolRef struct{ sub, account string }
 
-// poolIndex groups subscriptions by (pool scope, plan id), built once per cycle: a pooled
-// charge's tiers are reached by the total of every subscription of the buyer's group on the same
-// plan (catalog.md, pooled tiers).
+// poolIndex groups subscriptions by pool scope, built once per cycle: a pooled charge's tiers
+// are reached by the total of every subscription of the buyer's group on the same plan during
+// the usage window (catalog.md, pooled tiers).
 type poolIndex struct {
 	groups map[string][]poolRef
 }
 
-// poolKey names a group: the scope kind, the scope's id and the plan.
-func poolKey(scope rating.PoolScope, id, plan string) string {
-	return string(scope) + "\x00" + id + "\x00" + plan
+// poolKey names a group: the scope kind and the scope's id (members are then filtered by the
+// plan in force during the usage window, which a plan change may have moved).
+func poolKey(scope rating.PoolScope, id string) string {
+	return string(scope) + "\x00" + id
 }
 
 // scopeID is the group a buyer belongs to for a pool scope.
@@ -49,7 +50,7 @@ func (s *Service) poolIndex() *poolIndex {
 			if err != nil || id == "" {
 				continue
 			}
-			k := poolKey(scope, id, sub.PlanID)
+			k := poolKey(scope, id)
 			x.groups[k] = append(x.groups[k], poolRef{sub: sub.ID, account: sub.Account})
 		}
 	}
@@ -64,7 +65,7 @@ func (s *Service) poolMembers(x *poolIndex, buyer *Account, it Item, ch *rating.
 		return nil, fmt.Errorf("charge %s: %w", ch.ID, err)
 	}
 	var out []poolRef
-	for _, m := range x.groups[poolKey(ch.Pool, id, it.PlanID)] {
+	for _, m := range x.groups[poolKey(ch.Pool, id)] {
 		sub, ok := s.state.Subscription(m.sub)
 		if !ok || !sub.Start.Before(it.Window.To) || !sub.End.IsZero() && !sub.End.After(it.Window.From) {
 			continue

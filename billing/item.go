@@ -63,8 +63,10 @@ type Item struct {
 	// Usage maps meter id to the window's aggregated quantity (usage and adjustment items);
 	// filled by the cycle from the ledger before Build.
 	Usage map[string]decimal.Decimal `json:"usage,omitempty"`
-	// Invoiced maps charge id to the (rounded) amount already invoiced for Window
-	// (adjustment items only).
+	// Invoiced maps charge id to the (rounded) amount already invoiced for Window (adjustment
+	// items), plus what discounts and coupons already took: "discount:<id>" for Window
+	// (adjustment items) and "coupon:<code>" for Period (every item with a coupon); filled by the
+	// cycle, see build_coupon.go and build_discount_late.go.
 	Invoiced map[string]decimal.Decimal `json:"invoiced,omitempty"`
 	// Commitment applies the plan's minimum commitment to this usage item (the item closes a
 	// whole billing period of the plan). A period split by a plan change applies none.

@@ -61,10 +61,12 @@ func (s *State) isBoundary(sub *Subscription, b time.Time) bool {
 // boundary closes (From == To when it closes none: a start or a trial's end):
 //   - usage, in arrears: one item per plan segment of the period ending at the boundary (an
 //     immediate plan change splits it), Commitment set when the segment is the whole period,
-//     paid from its first day;
+//     paid from its first day, or the whole period up to an immediate cancellation (the
+//     minimum commitment applies in full to a period cut by a cancel-now);
 //   - proration, for immediate changes made with Prorate inside that period, and for an
-//     immediate cancellation: a credit of the old terms' recurring fees from the change to the
-//     end of what was billed in advance, and a charge of the new terms' for the same days;
+//     immediate cancellation: a credit of the recurring fees charged for the days from the
+//     change to the end of what was billed in advance (the terms last charged, not the terms
+//     in force), and a charge of the new terms' for the same days;
 //   - recurring fees in advance for the period starting at the boundary (none before the trial
 //     ends, nor when the subscription ends there), cut at a known end (a term's end);
 //   - one-time charges with the first paid period.
@@ -160,7 +162,11 @@ func (ib *itemBuilder) usage(closed, usage Period) {
 			}
 		}
 		it := ib.item(ItemUsage, t, Period{From: from, To: to}, closed)
-		it.Commitment = from.Equal(closed.From) && to.Equal(closed.To) && !ib.sub.TrialEnd.After(closed.From)
+		// A period cut short by an immediate cancellation owes its whole minimum: the
+		// commitment is for the period, and cancelling (even an hour before its end) only
+		// credits the unused fee — the true-up then tops the period up to the minimum.
+		cut := ib.sub.cancelNow && to.Equal(ib.sub.End)
+		it.Commitment = from.Equal(closed.From) && (to.Equal(closed.To) || cut) && !ib.sub.TrialEnd.After(closed.From)
 		ib.items = append(ib.items, it)
 		from = to
 	}
@@ -177,34 +183,92 @@ func (ib *itemBuilder) billedWindow(p Period) Period {
 }
 
 // prorations adds credits and charges for the prorated immediate changes inside the closed
-// period, and the credit of an immediate cancellation ending it. Each change credits the terms
-// before it and charges the terms after it from the change to the end of the billed window, so
-// several changes in one period chain correctly. A change before the billed window (during a
-// trial) needs none: the fee billed at the trial's end already used the new terms.
+// period, and the credit of an immediate cancellation ending it. A credit gives back what the
+// in-advance invoice (and the prorations after it) charged for the rest of the billed window —
+// the terms last charged for those days, not the terms in force: a change made without
+// Prorate moves the terms but charges nothing until the next period, so crediting its terms
+// would give back a fee never paid. Each prorated change credits what was paid and charges its
+// new terms from the change to the end of the billed window, so several changes in one period
+// chain correctly. A change before the billed window (during a trial) needs none: the fee
+// billed at the trial's end already used the new terms.
 func (ib *itemBuilder) prorations(closed, usage Period) error {
 	w := ib.billedWindow(closed)
+	first := ib.sub.TermsAt(w.From)
+	paid := paidTerms{flat: first, seats: first}
 	for i, ch := range ib.sub.changes {
 		if i == 0 || !ch.Now || !ch.Prorate || !ch.At.After(w.From) || !ch.At.Before(earlierOf(w.To, usage.To)) {
 			continue
 		}
 		rest := Period{From: ch.At, To: w.To}
-		if err := ib.recurring(ItemProrationCredit, ib.sub.changes[i-1].Terms, rest, closed, !ch.Plan); err != nil {
+		if !ch.Plan {
+			// A seat change re-prices the per-seat charges only; the flat ones stay as paid.
+			if err := ib.recurring(ItemProrationCredit, paid.seats, rest, closed, seatCharges); err != nil {
+				return err
+			}
+			if err := ib.recurring(ItemRecurring, ch.Terms, rest, closed, seatCharges); err != nil {
+				return err
+			}
+			paid.seats = ch.Terms
+			continue
+		}
+		if err := ib.credit(paid, rest, closed); err != nil {
 			return err
 		}
-		if err := ib.recurring(ItemRecurring, ch.Terms, rest, closed, !ch.Plan); err != nil {
+		if err := ib.recurring(ItemRecurring, ch.Terms, rest, closed, allCharges); err != nil {
 			return err
 		}
+		paid = paidTerms{flat: ch.Terms, seats: ch.Terms}
 	}
 	if end := ib.sub.End; ib.sub.cancelNow && end.Equal(usage.To) && end.After(w.From) && end.Before(w.To) {
-		return ib.recurring(ItemProrationCredit, ib.sub.TermsAt(end), Period{From: end, To: w.To}, closed, false)
+		return ib.credit(paid, Period{From: end, To: w.To}, closed)
 	}
 	return nil
 }
 
-// recurring adds one item per recurring charge of the terms' plan (per-seat charges only when
-// seatsOnly) for the window, prorated by days against the whole period. A window of zero days
-// (a change a few hours before a boundary) adds nothing: a zero line helps nobody.
-func (ib *itemBuilder) recurring(kind ItemKind, t Terms, window, period Period, seatsOnly bool) error {
+// paidTerms are the terms the recurring fees of the rest of a billed window were last charged
+// at: flat for the charges billed once per subscription, seats for the per-seat ones (a
+// prorated seat change re-charges only those).
+type paidTerms struct{ flat, seats Terms }
+
+// credit gives back what was paid for the window: every recurring charge of one set of terms,
+// or the flat and per-seat charges of each set when a prorated seat change split them.
+func (ib *itemBuilder) credit(paid paidTerms, window, period Period) error {
+	if sameTerms(paid.flat, paid.seats) {
+		return ib.recurring(ItemProrationCredit, paid.flat, window, period, allCharges)
+	}
+	if err := ib.recurring(ItemProrationCredit, paid.flat, window, period, flatCharges); err != nil {
+		return err
+	}
+	return ib.recurring(ItemProrationCredit, paid.seats, window, period, seatCharges)
+}
+
+func sameTerms(a, b Terms) bool {
+	return a.PlanID == b.PlanID && a.PlanVersion == b.PlanVersion && a.BillingPeriod == b.BillingPeriod && a.Seats.Equal(b.Seats)
+}
+
+// chargeSet selects which recurring charges of a plan an item list covers.
+type chargeSet int
+
+const (
+	allCharges  chargeSet = iota
+	seatCharges           // per-seat charges only
+	flatCharges           // every charge but the per-seat ones
+)
+
+func (c chargeSet) has(ch *rating.Charge) bool {
+	switch c {
+	case seatCharges:
+		return ch.PerSeat
+	case flatCharges:
+		return !ch.PerSeat
+	}
+	return true
+}
+
+// recurring adds one item per recurring charge of the terms' plan in the set for the window,
+// prorated by days against the whole period. A window of zero days (a change a few hours
+// before a boundary) adds nothing: a zero line helps nobody.
+func (ib *itemBuilder) recurring(kind ItemKind, t Terms, window, period Period, set chargeSet) error {
 	if window.Days() == 0 {
 		return nil
 	}
@@ -213,7 +277,7 @@ func (ib *itemBuilder) recurring(kind ItemKind, t Terms, window, period Period, 
 		return err
 	}
 	for _, c := range p.Charges {
-		if c.Kind != rating.ChargeRecurring || seatsOnly && !c.PerSeat {
+		if c.Kind != rating.ChargeRecurring || !set.has(c) {
 			continue
 		}
 		it := ib.item(kind, t, window, period)
@@ -232,7 +296,7 @@ func (ib *itemBuilder) inAdvance(b time.Time) error {
 		window.To = earlierOf(window.To, ib.sub.plannedEnd)
 	}
 	t := ib.sub.TermsAt(b)
-	if err := ib.recurring(ItemRecurring, t, window, period, false); err != nil {
+	if err := ib.recurring(ItemRecurring, t, window, period, allCharges); err != nil {
 		return err
 	}
 	if !b.Equal(ib.sub.TrialEnd) {

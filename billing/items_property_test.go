@@ -17,9 +17,13 @@ import (
 )
 
 // TestFeesMatchTheDaysServed is the proration invariant, over random histories: whatever the
-// changes, cancellations, trial activations and the order in which the cycle bills, the
-// recurring fees a subscription is charged, net of credits, are for each billing period exactly
-// the paid days served under each plan and seat count — not a day twice, not a day lost.
+// changes (prorated or not), cancellations, trial activations and the order in which the cycle
+// bills, the recurring fees a subscription is charged, net of credits, are for each billing
+// period exactly the paid days served, each day at the terms it was sold at — not a day twice,
+// not a day lost. A day is sold at the terms of its period's in-advance invoice, moved only by
+// prorated changes (a plan change re-prices every recurring charge, a seat change the per-seat
+// ones); an unprorated change takes effect on the fees from the next period, so a cancel
+// credits what was charged, never a fee nobody paid.
 func TestFeesMatchTheDaysServed(t *testing.T) {
 	for seed := uint64(1); seed <= 300; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { stRandomHistory(t, seed) })
@@ -78,11 +82,12 @@ func stRandomHistory(t *testing.T, seed uint64) {
 		var evs []ledger.Event
 		var err error
 		op := rng.IntN(6)
+		prorate := rng.IntN(3) > 0
 		switch op {
 		case 0:
-			evs, err = l.ChangePlan(billing.PlanChange{Subscription: "S", PlanID: []string{"basic", "pro"}[rng.IntN(2)], Timing: timing, Prorate: true}, now, "t")
+			evs, err = l.ChangePlan(billing.PlanChange{Subscription: "S", PlanID: []string{"basic", "pro"}[rng.IntN(2)], Timing: timing, Prorate: prorate}, now, "t")
 		case 1, 2:
-			evs, err = l.ChangeSeats(billing.SeatChange{Subscription: "S", Seats: decimal.NewFromInt(int64(1 + rng.IntN(4))), Timing: timing, Prorate: true}, now, "t")
+			evs, err = l.ChangeSeats(billing.SeatChange{Subscription: "S", Seats: decimal.NewFromInt(int64(1 + rng.IntN(4))), Timing: timing, Prorate: prorate}, now, "t")
 		case 3:
 			evs, err = l.Activate("S", now, now, "t")
 		case 4:
@@ -92,7 +97,7 @@ func stRandomHistory(t *testing.T, seed uint64) {
 				evs, err = l.Cancel(billing.Cancellation{Subscription: "S", Timing: timing}, now, "t")
 			}
 		}
-		log = append(log, fmt.Sprintf("%s op %d %s: %v", now.Format("2006-01-02"), op, timing, err))
+		log = append(log, fmt.Sprintf("%s op %d %s prorate %v: %v", now.Format("2006-01-02"), op, timing, prorate, err))
 		if err != nil {
 			if evs != nil || !(errors.Is(err, billing.ErrConflict) || errors.Is(err, billing.ErrBackdated)) {
 				t.Fatalf("op %d at %s: %v (%d events)", op, now, err, len(evs))
@@ -126,17 +131,23 @@ func stRandomHistory(t *testing.T, seed uint64) {
 			got[fmt.Sprintf("%s %s/%s", it.Period.From.Format("2006-01-02"), it.PlanID, it.ChargeID)] += n
 		}
 	}
-	// What was served: each paid day under the terms in force that day.
+	// What was served: each paid day at the terms it was sold at (stSoldAt).
 	want := map[string]int64{}
 	served := sub.PeriodAt(stLast(l.Due(sub, time.Time{}, horizon))).To
 	if !sub.End.IsZero() && sub.End.Before(served) {
 		served = sub.End
 	}
 	for d := sub.TrialEnd; d.Before(served); d = d.AddDate(0, 0, 1) {
-		tm := sub.TermsAt(d)
-		for _, c := range stMustPlan(t, cat, tm.PlanID, tm.PlanVersion).Charges {
-			if c.Kind == rating.ChargeRecurring {
-				want[fmt.Sprintf("%s %s/%s", sub.PeriodAt(d).From.Format("2006-01-02"), tm.PlanID, c.ID)] += stUnits(t, cat, tm.PlanID, tm.PlanVersion, c.ID, tm.Seats)
+		flat, seats := stSoldAt(sub, d)
+		for _, sold := range []struct {
+			tm      billing.Terms
+			perSeat bool
+		}{{flat, false}, {seats, true}} {
+			tm := sold.tm
+			for _, c := range stMustPlan(t, cat, tm.PlanID, tm.PlanVersion).Charges {
+				if c.Kind == rating.ChargeRecurring && c.PerSeat == sold.perSeat {
+					want[fmt.Sprintf("%s %s/%s", sub.PeriodAt(d).From.Format("2006-01-02"), tm.PlanID, c.ID)] += stUnits(t, cat, tm.PlanID, tm.PlanVersion, c.ID, tm.Seats)
+				}
 			}
 		}
 	}
@@ -148,6 +159,35 @@ func stRandomHistory(t *testing.T, seed uint64) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("charged %v\nserved  %v\nsubscription start %s trial end %s end %s\n%v", got, want, sub.Start, sub.TrialEnd, sub.End, log)
 	}
+}
+
+// stSoldAt returns the terms day d was sold at, for the flat recurring charges and for the
+// per-seat ones: the terms in force when the fees of d's period were billed in advance (the
+// period's start, or the subscription's start or trial end when later), moved by the prorated
+// changes from then to d — a prorated plan change re-prices both, a prorated seat change the
+// per-seat charges only. Changes without proration move nothing until the next period.
+func stSoldAt(sub *billing.Subscription, d time.Time) (flat, seats billing.Terms) {
+	p := sub.PeriodAt(d)
+	from := p.From
+	for _, t := range []time.Time{sub.Start, sub.TrialEnd} {
+		if t.After(from) {
+			from = t
+		}
+	}
+	flatAt, seatsAt := from, from
+	for _, ev := range sub.History() {
+		isPlan := ev.Type == billing.EventPlanChanged
+		if !isPlan && ev.Type != billing.EventSeatsChanged || !ev.Change.Prorate || !ev.At.After(from) || ev.At.After(d) {
+			continue
+		}
+		if ev.At.After(seatsAt) {
+			seatsAt = ev.At
+		}
+		if isPlan && ev.At.After(flatAt) {
+			flatAt = ev.At
+		}
+	}
+	return sub.TermsAt(flatAt), sub.TermsAt(seatsAt)
 }
 
 func stMustPlan(t *testing.T, cat *rating.Catalog, id string, version int) *rating.Plan {

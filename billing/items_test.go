@@ -112,12 +112,40 @@ func TestItems(t *testing.T) {
 			"usage basic/ [03-25,04-10) 0/0 x2",
 			"usage pro/ [03-20,03-25) 0/0 x2",
 		}},
-		{"cancellation now: final usage and the unused fee credited", func(l *billingtest.Log) {
+		{"cancellation now: final usage under the whole minimum, the unused fee credited", func(l *billingtest.Log) {
 			l.Must(l.Cancel(billing.Cancellation{Subscription: "S1"}, mar25, "t"))
 		}, "S1", mar25, [2]time.Time{stMar10, mar25}, []string{
 			"proration_credit basic/base [03-25,04-10) 16/31 x2",
 			"proration_credit basic/seat [03-25,04-10) 16/31 x2",
+			"usage basic/ [03-10,03-25) 0/0 x2 commitment",
+		}},
+		{"cancellation now after an unprorated upgrade credits the fee paid, not the new plan's", func(l *billingtest.Log) {
+			l.Must(l.ChangePlan(billing.PlanChange{Subscription: "S1", PlanID: "pro"}, day(2026, 3, 20), "t"))
+			l.Must(l.Cancel(billing.Cancellation{Subscription: "S1"}, mar25, "t"))
+		}, "S1", mar25, [2]time.Time{stMar10, mar25}, []string{
+			"proration_credit basic/base [03-25,04-10) 16/31 x2",
+			"proration_credit basic/seat [03-25,04-10) 16/31 x2",
+			"usage basic/ [03-10,03-20) 0/0 x2",
+			"usage pro/ [03-20,03-25) 0/0 x2",
+		}},
+		{"cancellation now after unprorated seats credits the seats paid", func(l *billingtest.Log) {
+			l.Must(l.ChangeSeats(billing.SeatChange{Subscription: "S1", Seats: decimal.NewFromInt(5)}, day(2026, 3, 20), "t"))
+			l.Must(l.Cancel(billing.Cancellation{Subscription: "S1"}, mar25, "t"))
+		}, "S1", mar25, [2]time.Time{stMar10, mar25}, []string{
+			"proration_credit basic/base [03-25,04-10) 16/31 x2",
+			"proration_credit basic/seat [03-25,04-10) 16/31 x2",
+			"usage basic/ [03-10,03-25) 0/0 x2 commitment",
+		}},
+		{"a prorated change after an unprorated one credits what was paid", func(l *billingtest.Log) {
+			l.Must(l.ChangeSeats(billing.SeatChange{Subscription: "S1", Seats: decimal.NewFromInt(5)}, day(2026, 3, 20), "t"))
+			l.Must(l.ChangePlan(billing.PlanChange{Subscription: "S1", PlanID: "pro", Prorate: true}, mar25, "t"))
+		}, "S1", stApr10, [2]time.Time{stMar10, stApr10}, []string{
+			"proration_credit basic/base [03-25,04-10) 16/31 x2",
+			"proration_credit basic/seat [03-25,04-10) 16/31 x2",
+			"recurring pro/base [03-25,04-10) 16/31 x5",
+			"recurring pro/base [04-10,05-10) 30/30 x5",
 			"usage basic/ [03-10,03-25) 0/0 x2",
+			"usage pro/ [03-25,04-10) 0/0 x5",
 		}},
 		{"cancellation at period end: last usage, nothing in advance", func(l *billingtest.Log) {
 			l.Must(l.Cancel(billing.Cancellation{Subscription: "S1", Timing: billing.TimingPeriodEnd}, mar25, "t"))

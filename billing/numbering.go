@@ -3,6 +3,7 @@ package billing
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -128,13 +129,14 @@ type docKey struct {
 // the event's Seq is the sequence number, and the ledger's (aggregate, seq) identity makes
 // each sequence number unique. Not safe for concurrent use (the Service locks).
 type Numbering struct {
-	series   map[string]*series // by aggregate
-	assigned map[docKey]string  // document -> number
+	series   map[string]*series   // by aggregate
+	assigned map[docKey]string    // document -> number
+	at       map[docKey]time.Time // document -> when its number was taken
 }
 
 // NewNumbering returns empty numbering state.
 func NewNumbering() *Numbering {
-	return &Numbering{series: map[string]*series{}, assigned: map[docKey]string{}}
+	return &Numbering{series: map[string]*series{}, assigned: map[docKey]string{}, at: map[docKey]time.Time{}}
 }
 
 // parseSeries splits "series:<issuer>:<kind>"; the issuer id may itself contain ':'.
@@ -190,7 +192,28 @@ func (n *Numbering) Apply(ev ledger.Event) error {
 	}
 	s.last = ev.Seq
 	n.assigned[key] = p.Number
+	n.at[key] = ev.At
 	return nil
+}
+
+// AssignedAt returns when a document's number was taken. A cycle re-run after a crash issues the
+// document at that instant again, so everything it rewrites (journal, document row, snapshot)
+// is identical to what the interrupted run may already have written.
+func (n *Numbering) AssignedAt(kind DocumentKind, docID string) (time.Time, bool) {
+	t, ok := n.at[docKey{kind, docID}]
+	return t, ok
+}
+
+// Documents lists the ids of the documents of a kind that hold a number, sorted.
+func (n *Numbering) Documents(kind DocumentKind) []string {
+	var out []string
+	for k := range n.assigned {
+		if k.kind == kind {
+			out = append(out, k.doc)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Assigned returns the number a document was given, if any.

@@ -77,7 +77,8 @@ type Service struct {
 	broken    error               // set when memory may be ahead of the ledger; Load clears it
 }
 
-// New returns a Service; call Load before using it.
+// New returns a Service; call Load before using it. If a ledger write fails, memory may be ahead
+// of the ledger: the next cycle or command reloads the state first.
 func New(cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -142,6 +143,29 @@ func (s *Service) load(ctx context.Context) error {
 	return nil
 }
 
+// recover reloads the state after a failed write (memory may be ahead of the ledger), so a
+// retried cycle or command works on what the ledger holds. Called with the lock held.
+func (s *Service) recover(ctx context.Context) error {
+	if s.broken == nil || s.state == nil {
+		return nil
+	}
+	s.log.Warn("reloading billing state after a failed ledger write", "err", s.broken)
+	return s.load(ctx)
+}
+
+// unissued lists invoices that hold a number but were never issued: an interrupted cycle. Until
+// a cycle issues them, commands are refused — a change could remove the boundary they bill, and
+// the numbers (and journal postings) already written would be orphaned.
+func (s *Service) unissued() []string {
+	var out []string
+	for _, id := range s.numbering.Documents(DocInvoice) {
+		if inv, ok := s.docs[id]; !ok || inv.Status == StatusDraft {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // ready is called with the lock held by every operation.
 func (s *Service) ready() error {
 	switch {
@@ -163,8 +187,15 @@ type Command func(st *State, at time.Time) ([]ledger.Event, error)
 func (s *Service) Do(ctx context.Context, cmds ...Command) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.recover(ctx); err != nil {
+		return err
+	}
 	if err := s.ready(); err != nil {
 		return err
+	}
+	if pending := s.unissued(); len(pending) > 0 {
+		return fmt.Errorf("an interrupted invoice cycle left %d numbered invoices unissued (first %s): run the cycle before changing accounts or subscriptions: %w",
+			len(pending), pending[0], ErrConflict)
 	}
 	at := s.cfg.Now().UTC()
 	var all []ledger.Event

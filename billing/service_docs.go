@@ -30,9 +30,12 @@ func (s *Service) Preview(ctx context.Context, buyer string, at time.Time) ([]*I
 			return nil, err
 		}
 	}
-	drafts, err := s.build(ctx, jobs)
+	drafts, failed, err := s.build(ctx, jobs)
 	if err != nil {
 		return nil, err
+	}
+	if len(failed) > 0 {
+		return nil, fmt.Errorf("preview of %s at %s: %w", buyer, failed[0].Boundary.Format(time.RFC3339), failed[0].Err)
 	}
 	out := make([]*Invoice, 0, len(drafts))
 	for _, d := range drafts {
@@ -80,6 +83,12 @@ func (s *Service) Void(ctx context.Context, id, actor string) (*Invoice, error) 
 	if err != nil {
 		return nil, fmt.Errorf("void %s (%s): %w", id, cur.Number, err)
 	}
+	txs := []ledger.Transaction{tx}
+	splits, err := s.splitVoidTransactions(inv, now)
+	if err != nil {
+		return nil, fmt.Errorf("void %s (%s): revenue split: %w", id, cur.Number, err)
+	}
+	txs = append(txs, splits...)
 	changed := []*Invoice{inv}
 	if inv.Kind == DocCreditNote {
 		// The credited invoice gets back what the voided note had taken.
@@ -93,7 +102,7 @@ func (s *Service) Void(ctx context.Context, id, actor string) (*Invoice, error) 
 		}
 		changed = append(changed, orig)
 	}
-	if err := s.writeVersion(ctx, changed, []ledger.Transaction{tx}, nil, now, actor); err != nil {
+	if err := s.writeVersion(ctx, changed, txs, nil, now, actor); err != nil {
 		return nil, fmt.Errorf("void %s (%s): %w", id, cur.Number, err)
 	}
 	if inv.Kind == DocCreditNote {
@@ -175,6 +184,12 @@ func (s *Service) CreditNote(ctx context.Context, req CreditNoteRequest, actor s
 	if err != nil {
 		return nil, fmt.Errorf("credit note %s: %w", number, err)
 	}
+	txs := []ledger.Transaction{tx}
+	splits, err := s.splitTransactions(cn)
+	if err != nil {
+		return nil, fmt.Errorf("credit note %s: revenue split: %w", number, err)
+	}
+	txs = append(txs, splits...)
 	inv := cur.clone()
 	if err := inv.AddCredit(cn); err != nil {
 		return nil, fmt.Errorf("credit note %s for %s: %w", number, cur.Number, err)
@@ -187,7 +202,7 @@ func (s *Service) CreditNote(ctx context.Context, req CreditNoteRequest, actor s
 		}
 		numbers = append(numbers, *ev)
 	}
-	if err := s.writeVersion(ctx, []*Invoice{cn, inv}, []ledger.Transaction{tx}, numbers, now, actor); err != nil {
+	if err := s.writeVersion(ctx, []*Invoice{cn, inv}, txs, numbers, now, actor); err != nil {
 		return nil, fmt.Errorf("credit note %s for %s: %w", number, cur.Number, err)
 	}
 	s.credited[inv.ID] = append(s.credited[inv.ID], cn.ID)

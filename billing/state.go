@@ -23,7 +23,7 @@ type State struct {
 	accountLog  map[string][]accountVersion // every version of each account, oldest first
 	accountSeq  map[string]uint64
 	subs        map[string]*Subscription
-	subsOf      map[string][]string // account id → subscription ids, in creation order
+	subsOf      map[string][]string // account id → subscription ids, in creation order (insertByCreation)
 	redemptions map[string]int      // coupon code → subscriptions that redeemed it
 }
 

@@ -8,8 +8,10 @@ import (
 
 // UsageSubscription returns the account's subscription that takes usage of meter at the
 // instant at: started, not ended, not suspended, and under a plan version (at that instant) with
-// a usage charge on the meter. The earliest-created match wins, so the answer is stable. It is
-// the building block of mediation's enrichment Directory; it allocates nothing.
+// a usage charge on the meter. The earliest-created match wins (created event's recording
+// time to the second, then the lower id: the same order live and after a replay), so the answer
+// is stable across restarts. It is the building block of mediation's enrichment Directory; it
+// allocates nothing.
 func (s *State) UsageSubscription(account, meter string, at time.Time) (*Subscription, Terms, bool) {
 	if s.cat == nil {
 		return nil, Terms{}, false

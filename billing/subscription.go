@@ -117,6 +117,7 @@ type Subscription struct {
 	LastBilled time.Time
 
 	seq        uint64
+	createdAt  time.Time // the created event's recording time, to the second: orders an account's subscriptions
 	history    []SubscriptionEvent
 	changes    []termChange // the created event first, then by (At, Seq)
 	grids      []grid       // by From

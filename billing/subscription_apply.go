@@ -3,6 +3,7 @@ package billing
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -36,6 +37,7 @@ func (s *State) applySubscription(id string, ev ledger.Event) error {
 		if err != nil {
 			return fmt.Errorf("apply %s: %w", ev.Key(), err)
 		}
+		created.createdAt = ledger.TruncateTime(ev.RecordedAt)
 		sub = created
 	} else {
 		if sub == nil {
@@ -50,12 +52,28 @@ func (s *State) applySubscription(id string, ev ledger.Event) error {
 		RecordedAt: ev.RecordedAt.UTC(), Actor: ev.Actor, Change: c})
 	if ev.Type == EventCreated {
 		s.subs[id] = sub
-		s.subsOf[sub.Account] = append(s.subsOf[sub.Account], id)
+		s.subsOf[sub.Account] = s.insertByCreation(s.subsOf[sub.Account], sub)
 		if sub.Coupon != "" {
 			s.redemptions[sub.Coupon]++
 		}
 	}
 	return nil
+}
+
+// insertByCreation inserts sub into an account's subscription ids, kept in creation order:
+// by the created event's recording time as the ledger stores it (to the second, so a live state
+// and one replayed from the log agree), then by id. Replay applies aggregates in id order, not
+// in the order they were written, so appending would make "the earliest created" mean "the
+// lowest id" after a restart and change which subscription takes usage.
+func (s *State) insertByCreation(ids []string, sub *Subscription) []string {
+	i := sort.Search(len(ids), func(i int) bool {
+		o := s.subs[ids[i]]
+		if c := o.createdAt.Compare(sub.createdAt); c != 0 {
+			return c > 0
+		}
+		return o.ID > sub.ID
+	})
+	return slices.Insert(ids, i, sub.ID)
 }
 
 func subscriptionFromCreated(id string, c SubscriptionChange) (*Subscription, error) {

@@ -44,8 +44,8 @@ func TestDemoOnEmbeddedLedger(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	checks := checkLine.FindAllString(out, -1)
-	if len(checks) != 12 || strings.Contains(out, "[FAIL]") {
-		t.Errorf("want 12 passing checks:\n%s", out)
+	if len(checks) != 13 || strings.Contains(out, "[FAIL]") {
+		t.Errorf("want 13 passing checks:\n%s", out)
 	}
 	// 30000 distinct events, 600 re-sent, 30 bad: the connector and the pipeline share the 630
 	// extra records between them, and the ledger holds exactly the 30000.

@@ -63,6 +63,7 @@ func commands() []command {
 		{"price", "quote a plan for given usage: every line, tier and total", runPrice},
 		{"catalog", "check a catalog file: every problem with file, line and field path", runCatalog},
 		{"demo", "run the main job on embedded defaults", runDemo},
+		{"report", "finance reports: 'report commissions' prints a partner's commission statement", runReport},
 	}
 }
 
