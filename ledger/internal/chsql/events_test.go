@@ -51,7 +51,7 @@ func TestPeriodUsageChunksAccounts(t *testing.T) {
 		!strings.Contains(all[0].SQL, "GROUP BY account, meter, event_time, source, event_id") {
 		t.Fatalf("no account filter: %d queries, first:\n%s", len(all), all[0].SQL)
 	}
-	if len(all[0].Decimal) != all[0].Columns || all[0].Columns != 7 {
+	if len(all[0].Decimal) != all[0].Columns || all[0].Columns != 8 || !strings.Contains(all[0].SQL, "toString(toUInt64(0))") {
 		t.Errorf("decimal mask %v for %d columns", all[0].Decimal, all[0].Columns)
 	}
 
@@ -104,14 +104,27 @@ func TestDecodeEvents(t *testing.T) {
 	}
 }
 
+func TestPeriodUsageUniqueBy(t *testing.T) {
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	q := chsql.PeriodUsage("db", ledger.PeriodUsageQuery{Period: ledger.Period{From: from, To: from.AddDate(0, 1, 0)},
+		UniqueBy: map[string]string{"users": "user_id", "o'seats": "seat"}})
+	sql := q[0].SQL
+	for _, want := range []string{"uniqExactIf(multiIf(meter = 'o\\'seats', v_[indexOf(k_, 'seat')], meter = 'users', v_[indexOf(k_, 'user_id')], '')",
+		"any(attr_keys) AS k_, any(attr_values) AS v_"} {
+		if !strings.Contains(sql, want) {
+			t.Errorf("unique count query lacks %q:\n%s", want, sql)
+		}
+	}
+}
+
 func TestDecodePeriodUsage(t *testing.T) {
-	got, err := chsql.DecodePeriodUsage([][]string{{"A", "S", "m", "12345678901234567890123456.789012345678", "2.5", "0.000000000001", "3"}})
+	got, err := chsql.DecodePeriodUsage([][]string{{"A", "S", "m", "12345678901234567890123456.789012345678", "2.5", "0.000000000001", "3", "2"}})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("decode: %+v, %v", got, err)
 	}
 	u := got[0]
 	if u.Account != "A" || u.Subscription != "S" || u.Meter != "m" || u.Quantity.String() != "12345678901234567890123456.789012345678" ||
-		u.Max.String() != "2.5" || u.Latest.String() != "0.000000000001" || u.Events != 3 {
+		u.Max.String() != "2.5" || u.Latest.String() != "0.000000000001" || u.Events != 3 || u.Unique != 2 {
 		t.Errorf("decoded %+v", u)
 	}
 }
