@@ -37,7 +37,7 @@ type Config struct {
 	// LateWindow is how far back the cycle looks for usage that arrived after its period was
 	// invoiced (default 35 days, mediation's default late window).
 	LateWindow time.Duration
-	// BatchSize is how many invoices the cycle issues per ledger write (default 5000).
+	// BatchSize is how many invoices the cycle issues per ledger write (default 20000).
 	BatchSize int
 	Now       func() time.Time
 	Logger    *slog.Logger
@@ -75,6 +75,10 @@ type Service struct {
 	docSeq    map[string]uint64   // last snapshot event seq per document
 	credited  map[string][]string // invoice id -> credit note ids
 	broken    error               // set when memory may be ahead of the ledger; Load clears it
+
+	dun dunningRuntime // HN: serialises dunning runs and outbox enqueues (dunning.go)
+
+	payments paymentBook // HP: payments and their allocations, rebuilt by load (payment_book.go)
 }
 
 // New returns a Service; call Load before using it. If a ledger write fails, memory may be ahead
@@ -87,7 +91,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.LateWindow = 35 * 24 * time.Hour
 	}
 	if cfg.BatchSize == 0 {
-		cfg.BatchSize = 5000
+		cfg.BatchSize = 20000
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -117,11 +121,15 @@ func (s *Service) load(ctx context.Context) error {
 		switch {
 		case strings.HasPrefix(ev.Aggregate, "series:"):
 			err = num.Apply(ev)
+		case strings.HasPrefix(ev.Aggregate, PaymentAggregate): // HP: payments (payment_book.go)
+			err = s.payments.apply(st, ev)
 		case strings.HasPrefix(ev.Aggregate, "document:"):
 			var inv *Invoice
 			if inv, err = InvoiceFromEvent(ev); err == nil {
 				docs[inv.ID], seqs[inv.ID] = inv, ev.Seq
 			}
+		case strings.HasPrefix(ev.Aggregate, DunningAggregate), strings.HasPrefix(ev.Aggregate, OutboxAggregate):
+			err = nil // HN: dunning and outbox events are read by RunDunning and the dispatcher, not state
 		default:
 			err = st.Apply(ev)
 		}

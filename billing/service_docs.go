@@ -74,6 +74,9 @@ func (s *Service) Void(ctx context.Context, id, actor string) (*Invoice, error) 
 	if len(s.credited[id]) > 0 {
 		return nil, fmt.Errorf("void %s (%s): it has %d credit notes; credit the rest instead: %w", id, cur.Number, len(s.credited[id]), ErrConflict)
 	}
+	if paid := s.payments.live(s.state).allocated[id]; paid.IsPositive() {
+		return nil, fmt.Errorf("void %s (%s): payments of %s %s are allocated to it; credit it instead: %w", id, cur.Number, paid, cur.Currency, ErrConflict)
+	}
 	now := s.cfg.Now().UTC()
 	inv := cur.clone()
 	if err := inv.Void(now); err != nil {

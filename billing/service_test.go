@@ -574,3 +574,18 @@ func TestPerTransactionFeesAreSummedNotRepriced(t *testing.T) {
 		t.Fatalf("usage lines %+v, want one of 53.20", lines)
 	}
 }
+
+func TestVoidRefusesAPaidInvoice(t *testing.T) {
+	w := newSvcWorld(t, ledgertest.NewMemStore())
+	w.channel(1)
+	w.run(billingtest.Day(2026, 10, 2))
+	inv := w.svc.Invoices(billing.InvoiceFilter{Buyer: "K1"})[0]
+	_, err := w.svc.RecordPayment(context.Background(), billing.PaymentInput{ID: "pay-1", Account: "K1", Amount: decimal.RequireFromString("1.00"),
+		Currency: "EUR", ReceivedAt: billingtest.Day(2026, 10, 3), Invoices: []string{inv.ID}}, "finance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Void(context.Background(), inv.ID, "finance"); !errors.Is(err, billing.ErrConflict) {
+		t.Errorf("voiding a partly paid invoice: %v, want a conflict", err)
+	}
+}

@@ -64,6 +64,7 @@ func commands() []command {
 		{"catalog", "check a catalog file: every problem with file, line and field path", runCatalog},
 		{"demo", "run the main job on embedded defaults", runDemo},
 		{"report", "finance reports: 'report commissions' prints a partner's commission statement", runReport},
+		{"payment", "record a payment: 'payment record' allocates it to open invoices", runPayment},
 	}
 }
 

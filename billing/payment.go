@@ -1,0 +1,183 @@
+package billing
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cascade-billing/cascade/rating"
+	"github.com/shopspring/decimal"
+)
+
+// PaymentAggregate is the ledger aggregate prefix of payments: "payment:<id>". A payment's
+// events are its receipt, later allocations of its leftover credit, and its refunds.
+const PaymentAggregate = "payment:"
+
+// Event types of the payment aggregate.
+const (
+	EventPaymentReceived  = "received"
+	EventPaymentAllocated = "allocated"
+	EventPaymentRefunded  = "refunded"
+)
+
+// PaymentInput is money received from an account (the payer). ID is the idempotency key: the
+// provider's or the bank's transaction id, so the same payment reported twice is recorded once.
+type PaymentInput struct {
+	ID       string
+	Account  string          // the payer: the buyer of the invoices it pays
+	Amount   decimal.Decimal // positive, in the currency's minor unit
+	Currency string
+	// ReceivedAt is when the money arrived (the value date); it is stored to the second.
+	ReceivedAt time.Time
+	Method     string // "bank_transfer", "card", "webhook"...: free text for finance
+	Reference  string // the payer's or provider's reference
+	// Invoices names the invoices (ids or numbers) the payer says it pays, in order. Empty: the
+	// oldest open invoices are paid first.
+	Invoices []string
+}
+
+// Validate checks the fields on their own, naming the field; the state checks come later.
+func (p *PaymentInput) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("payment %q: %s: %s: %w", p.ID, field, fmt.Sprintf(format, args...), ErrInvalid)
+	}
+	switch {
+	case strings.TrimSpace(p.ID) == "":
+		return bad("id", "is required (the idempotency key)")
+	case strings.TrimSpace(p.Account) == "":
+		return bad("account", "is required")
+	case !p.Amount.IsPositive():
+		return bad("amount", "%s must be positive", p.Amount.String())
+	case p.ReceivedAt.IsZero():
+		return bad("received_at", "is required")
+	}
+	cur, err := rating.LookupCurrency(p.Currency)
+	if err != nil {
+		return bad("currency", "%v", err)
+	}
+	if !cur.IsRounded(p.Amount) {
+		return bad("amount", "%s is finer than %s's minor unit", p.Amount.String(), cur.Code)
+	}
+	seen := map[string]bool{}
+	for i, id := range p.Invoices {
+		switch {
+		case strings.TrimSpace(id) == "":
+			return bad(fmt.Sprintf("invoices[%d]", i), "is empty")
+		case seen[id]:
+			return bad(fmt.Sprintf("invoices[%d]", i), "%q is named twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// normalized is the input as it is stored and compared on a replay: times in UTC to the second
+// (the ledger's precision), so a replay after a restart compares equal.
+func (p PaymentInput) normalized() PaymentInput {
+	p.ReceivedAt = p.ReceivedAt.UTC().Truncate(time.Second)
+	p.Invoices = slices.Clone(p.Invoices)
+	return p
+}
+
+// sameRequest reports whether a replayed input is the payment already recorded under its id.
+func (p *Payment) sameRequest(in PaymentInput) bool {
+	return p.Account == in.Account && p.Amount.Equal(in.Amount) && p.Currency == in.Currency &&
+		p.ReceivedAt.Equal(in.ReceivedAt) && p.Method == in.Method && p.Reference == in.Reference &&
+		slices.Equal(p.Invoices, in.Invoices)
+}
+
+// Payment is a recorded payment and what became of its money: allocated to invoices, refunded,
+// or still held as the account's credit (Unallocated).
+type Payment struct {
+	ID         string          `json:"id"`
+	Account    string          `json:"account"`
+	Amount     decimal.Decimal `json:"amount"`
+	Currency   string          `json:"currency"`
+	ReceivedAt time.Time       `json:"received_at"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	Method     string          `json:"method,omitempty"`
+	Reference  string          `json:"reference,omitempty"`
+	Invoices   []string        `json:"invoices,omitempty"` // as named in the input
+	// Allocations is every allocation of this payment's money, in order: at receipt, then later
+	// ones of its leftover credit (when a later payment of the account is recorded).
+	Allocations []Allocation `json:"allocations"`
+	// CreditApplied is what earlier payments' credit paid when this payment was recorded (those
+	// allocations belong to the earlier payments; listed here so the recording shows all it did).
+	CreditApplied []Allocation `json:"credit_applied,omitempty"`
+	Refunds       []Refund     `json:"refunds,omitempty"`
+	// Notes explain what was not allocated as asked (a named invoice already paid).
+	Notes []string `json:"notes,omitempty"`
+	// Unallocated = Amount − Σ Allocations − Σ Refunds: the account credit this payment holds.
+	Unallocated decimal.Decimal `json:"unallocated"`
+}
+
+// Allocation is part of a payment applied to one invoice.
+type Allocation struct {
+	Payment string          `json:"payment"` // whose money it is
+	Invoice string          `json:"invoice"`
+	Number  string          `json:"number"`
+	Amount  decimal.Decimal `json:"amount"`
+	At      time.Time       `json:"at"`
+	// Settled: this allocation paid the invoice in full (it was marked paid).
+	Settled bool `json:"settled,omitempty"`
+}
+
+// RefundInput gives back part of a payment's unallocated credit. ID is the idempotency key.
+type RefundInput struct {
+	ID      string
+	Payment string
+	Amount  decimal.Decimal // positive, at most the payment's Unallocated
+	Reason  string
+}
+
+// Refund is a recorded refund.
+type Refund struct {
+	ID      string          `json:"id"`
+	Payment string          `json:"payment"`
+	Amount  decimal.Decimal `json:"amount"`
+	Reason  string          `json:"reason,omitempty"`
+	At      time.Time       `json:"at"`
+}
+
+// clone copies a payment so callers cannot change the book.
+func (p *Payment) clone() *Payment {
+	c := *p
+	c.Invoices = slices.Clone(p.Invoices)
+	c.Allocations = slices.Clone(p.Allocations)
+	c.CreditApplied = slices.Clone(p.CreditApplied)
+	c.Refunds = slices.Clone(p.Refunds)
+	c.Notes = slices.Clone(p.Notes)
+	return &c
+}
+
+// AccountBalance is what an account owes and holds: its open invoices and its credit.
+type AccountBalance struct {
+	Account  string
+	Currency string
+	// Open lists the account's issued invoices with money still owed, oldest due first (the
+	// order payments are allocated in).
+	Open []OpenInvoice
+	// Due = Σ Open[i].Open.
+	Due decimal.Decimal
+	// Credit = Σ payments' Unallocated: overpayments not yet used or refunded.
+	Credit decimal.Decimal
+	// Overpaid is money allocated to invoices that no longer owe it: an invoice credited (credit
+	// note) or voided after it was paid. The journal shows it on the receivable (a credit
+	// balance); it is not turned back into Credit automatically (docs/billing.md, "Payments").
+	// The receivable of the account is Due − Overpaid.
+	Overpaid []OpenInvoice
+}
+
+// OpenInvoice is an invoice with an open amount: Open = Total − Credited − Paid (0 − Paid for a
+// voided invoice); negative in AccountBalance.Overpaid.
+type OpenInvoice struct {
+	ID       string
+	Number   string
+	IssuedAt time.Time
+	DueAt    time.Time
+	Total    decimal.Decimal
+	Credited decimal.Decimal
+	Paid     decimal.Decimal // Σ allocations
+	Open     decimal.Decimal
+}

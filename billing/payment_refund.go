@@ -1,0 +1,76 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cascade-billing/cascade/ledger"
+)
+
+// RefundPayment gives back part of a payment's unallocated credit (an overpayment). Money
+// already allocated to an invoice is not un-allocated: credit the invoice first (a credit note),
+// and refund what that frees once it is credit. The refund id is the idempotency key: the same
+// id with the same content returns the refund as recorded, with other content ErrConflict.
+func (s *Service) RefundPayment(ctx context.Context, in RefundInput, actor string) (*Refund, error) {
+	switch {
+	case strings.TrimSpace(in.ID) == "":
+		return nil, fmt.Errorf("refund: id is required (the idempotency key): %w", ErrInvalid)
+	case strings.TrimSpace(in.Payment) == "":
+		return nil, fmt.Errorf("refund %s: payment is required: %w", in.ID, ErrInvalid)
+	case !in.Amount.IsPositive():
+		return nil, fmt.Errorf("refund %s: amount: %s must be positive: %w", in.ID, in.Amount.String(), ErrInvalid)
+	case actor == "":
+		return nil, fmt.Errorf("refund %s: actor is required (the audit log names who refunded): %w", in.ID, ErrInvalid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.recover(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	book := s.payments.live(s.state)
+	if prev, ok := book.refunds[in.ID]; ok {
+		if prev.Payment != in.Payment || !prev.Amount.Equal(in.Amount) || prev.Reason != in.Reason {
+			return nil, fmt.Errorf("refund %s: already recorded with other content (payment %s, %s): %w", in.ID, prev.Payment, prev.Amount.String(), ErrConflict)
+		}
+		r := *prev
+		return &r, nil
+	}
+	pay, ok := book.byID[in.Payment]
+	if !ok {
+		return nil, fmt.Errorf("refund %s: payment %s: %w", in.ID, in.Payment, ErrNotFound)
+	}
+	probe := PaymentInput{ID: pay.ID, Account: pay.Account, Amount: in.Amount, Currency: pay.Currency, ReceivedAt: pay.ReceivedAt}
+	if err := probe.Validate(); err != nil {
+		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
+	}
+	if in.Amount.GreaterThan(pay.Unallocated) {
+		return nil, fmt.Errorf("refund %s: amount %s %s exceeds the %s %s of payment %s not allocated to invoices: %w",
+			in.ID, in.Amount.String(), pay.Currency, pay.Unallocated.String(), pay.Currency, pay.ID, ErrConflict)
+	}
+	acc, ok := s.state.Account(pay.Account)
+	if !ok {
+		return nil, fmt.Errorf("refund %s: payer %s of payment %s: %w", in.ID, pay.Account, pay.ID, ErrNotFound)
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Second)
+	r := Refund{ID: in.ID, Payment: pay.ID, Amount: in.Amount, Reason: in.Reason, At: now}
+	ev, err := paymentEventOf(pay.ID, book.seq[pay.ID]+1, EventPaymentRefunded, now, now, actor, paymentEvent{Refund: &r})
+	if err != nil {
+		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
+	}
+	tx, err := RefundTransaction(PartyOf(acc), r, pay.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
+	}
+	w := &paymentWrite{txs: []ledger.Transaction{tx}, events: []ledger.Event{ev},
+		audit: []ledger.AuditEntry{paymentAudit(AuditPaymentRefund, PaymentAggregate+pay.ID, r.ID, now, actor,
+			fmt.Sprintf("refund %s of %s %s from payment %s to %s: %s", r.ID, r.Amount.String(), pay.Currency, pay.ID, pay.Account, r.Reason))}}
+	if err := s.writePayment(ctx, book, w); err != nil {
+		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
+	}
+	return &r, nil
+}
