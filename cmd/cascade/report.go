@@ -89,26 +89,11 @@ func runCommissions(ctx context.Context, e *env, args []string) error {
 	if help || err != nil {
 		return err
 	}
-	cat, err := rating.LoadFile(cfg.catalog)
-	if err != nil {
-		return &usageError{firstLine(err)}
-	}
-	taxes, err := billing.LoadTaxRules(cfg.taxes)
-	if err != nil {
-		return &usageError{firstLine(err)}
-	}
-	store, err := e.openLedger(ctx, e, cfg.dataDir)
-	if err != nil {
-		return fmt.Errorf("open the embedded ledger in %s: %w", cfg.dataDir, err)
-	}
-	defer store.Close()
-	svc, err := billing.New(billing.Config{Store: store, Catalog: cat, Taxes: taxes, Logger: e.log})
+	svc, store, err := openBilling(ctx, e, cfg.dataDir, cfg.catalog, cfg.taxes)
 	if err != nil {
 		return err
 	}
-	if err := svc.Load(ctx); err != nil {
-		return fmt.Errorf("load the billing state from %s: %w", cfg.dataDir, err)
-	}
+	defer store.Close()
 	st, err := svc.Statement(ctx, cfg.partner, cfg.period)
 	switch {
 	case errors.Is(err, billing.ErrNotFound) || errors.Is(err, billing.ErrInvalid):
