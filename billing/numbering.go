@@ -204,6 +204,17 @@ func (n *Numbering) AssignedAt(kind DocumentKind, docID string) (time.Time, bool
 	return t, ok
 }
 
+// Count returns how many documents of a kind hold a number.
+func (n *Numbering) Count(kind DocumentKind) int {
+	c := 0
+	for k := range n.assigned {
+		if k.kind == kind {
+			c++
+		}
+	}
+	return c
+}
+
 // Documents lists the ids of the documents of a kind that hold a number, sorted.
 func (n *Numbering) Documents(kind DocumentKind) []string {
 	var out []string
