@@ -51,7 +51,9 @@ func (s *Service) issueBatch(ctx context.Context, drafts []draft, rep *CycleRepo
 			commit = append(commit, evs...)
 			continue
 		}
-		if len(d.inv.Lines) == 0 {
+		if _, numbered := s.numbering.Assigned(DocInvoice, d.inv.ID); len(d.inv.Lines) == 0 && !numbered {
+			// (An interrupted invoice that already holds a number is issued even if it came
+			// out empty this time, so its number is not left as a gap.)
 			rep.Empty++
 			evs, err := s.billedEvents(d.job, "", now)
 			if err != nil {
