@@ -13,8 +13,6 @@ import (
 	"github.com/cascade-billing/cascade/billing"
 	"github.com/cascade-billing/cascade/billing/billingtest"
 	"github.com/cascade-billing/cascade/ledger"
-	"github.com/cascade-billing/cascade/ledger/ledgertest"
-	"github.com/cascade-billing/cascade/rating"
 	"github.com/shopspring/decimal"
 )
 
@@ -96,13 +94,7 @@ type rbWorld struct {
 
 func newRBWorld(t *testing.T) *rbWorld {
 	t.Helper()
-	cat, err := rating.Load("rb", []byte(rbCatalog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw := &svcWorld{t: t, store: ledgertest.NewMemStore(), clock: &svcClock{t: billingtest.Day(2026, 9, 20)}, cat: cat}
-	sw.svc = sw.open()
-	w := &rbWorld{sw}
+	w := &rbWorld{newCatalogWorld(t, "rb", rbCatalog)}
 	w.do(
 		svcAccount(billing.Account{ID: "V", Kind: billing.KindVendor, Name: "Vendor", Currency: "EUR", TaxJurisdiction: "DE"}),
 		svcAccount(billing.Account{ID: "D", Kind: billing.KindDistributor, Parent: "V", Name: "Dist", Currency: "EUR", TaxJurisdiction: "DE"}),

@@ -109,13 +109,7 @@ type cycWorld struct {
 
 func newCycWorld(t *testing.T) *cycWorld {
 	t.Helper()
-	cat, err := rating.Load("hr", []byte(cycCatalog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw := &svcWorld{t: t, store: ledgertest.NewMemStore(), clock: &svcClock{t: billingtest.Day(2026, 9, 20)}, cat: cat}
-	sw.svc = sw.open()
-	w := &cycWorld{sw}
+	w := &cycWorld{newCatalogWorld(t, "hr", cycCatalog)}
 	w.do(
 		svcAccount(billing.Account{ID: "V", Kind: billing.KindVendor, Name: "Vendor", Currency: "EUR", TaxJurisdiction: "DE"}),
 		svcAccount(billing.Account{ID: "D", Kind: billing.KindDistributor, Parent: "V", Name: "Dist", Currency: "EUR", TaxJurisdiction: "DE"}),

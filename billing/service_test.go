@@ -42,6 +42,18 @@ func newSvcWorld(t *testing.T, store billing.Store) *svcWorld {
 	return w
 }
 
+// newCatalogWorld is a world on an in-memory ledger priced with a catalog given as YAML.
+func newCatalogWorld(t *testing.T, name, catalogYAML string) *svcWorld {
+	t.Helper()
+	cat, err := rating.Load(name, []byte(catalogYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &svcWorld{t: t, store: ledgertest.NewMemStore(), clock: &svcClock{t: billingtest.Day(2026, 9, 20)}, cat: cat}
+	w.svc = w.open()
+	return w
+}
+
 // open starts a Service on the world's store, as a restarted process would.
 func (w *svcWorld) open() *billing.Service {
 	w.t.Helper()
@@ -532,13 +544,8 @@ plans:
 // fee as rated (invariant 2), here 0.30 (minimum) + 2.90 + 50.00 (maximum) = 53.20, where pricing
 // the 10105.00 total once would give 50.00.
 func TestPerTransactionFeesAreSummedNotRepriced(t *testing.T) {
-	cat, err := rating.Load("pertx.yaml", []byte(perTxCatalog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := ledgertest.NewMemStore()
-	w := &svcWorld{t: t, store: store, clock: &svcClock{t: billingtest.Day(2026, 9, 20)}, cat: cat}
-	w.svc = w.open()
+	w := newCatalogWorld(t, "pertx.yaml", perTxCatalog)
+	cat, store := w.cat, w.store.(*ledgertest.MemStore)
 	w.do(
 		svcAccount(billing.Account{ID: "V", Kind: billing.KindVendor, Name: "Vendor", Currency: "EUR", TaxJurisdiction: "DE"}),
 		svcAccount(billing.Account{ID: "M", Kind: billing.KindCustomer, Parent: "V", Name: "Merchant", Currency: "EUR", TaxJurisdiction: "DE", BillingDay: 1}),
