@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,18 +87,30 @@ func BenchmarkKafkaToLedger(b *testing.B) {
 	b.Run(fmt.Sprintf("records=%d/partitions=%d", n, benchPartitions), func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			rate, assign := runOnce(b, srv, cat, in, i)
-			b.ReportMetric(rate, "records/s")
-			b.ReportMetric(assign.Seconds(), "assign-s")
+			r := runOnce(b, srv, cat, in, i)
+			b.ReportMetric(r.rate, "records/s")
+			b.ReportMetric(r.assign.Seconds(), "assign-s")
+			// Where the two cores went while the clock ran: this process (pipeline, kafka-go,
+			// the in-process broker, the ClickHouse client) and the ClickHouse server.
+			b.ReportMetric(r.clientCPU.Seconds(), "client-cpu-s")
+			b.ReportMetric(r.serverCPU.Seconds(), "server-cpu-s")
 		}
 	})
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// runOnce mediates the input once, on a fresh broker and database, and returns records/s and
-// how long a restarted instance then takes to load the state of every partition (assign-s).
-func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *input, iter int) (float64, time.Duration) {
+// result is one run's measurements.
+type result struct {
+	rate                 float64       // records/s, from the source's start to the last durable write
+	assign               time.Duration // a restarted instance loading every partition's state
+	clientCPU, serverCPU time.Duration // CPU used by this process and by the server meanwhile
+}
+
+// runOnce mediates the input once, on a fresh broker and database, and returns records/s, the
+// CPU each side used, and how long a restarted instance then takes to load the state of every
+// partition (assign-s).
+func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *input, iter int) result {
 	b.StopTimer()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
@@ -147,6 +160,7 @@ func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *
 	done := make(chan error, 1)
 	b.StartTimer()
 	start := time.Now()
+	client0, server0 := processCPU(), srv.CPUTime()
 	go func() { done <- src.Run(run, p) }()
 	// Done when every record's batch is durable in the ledger (the counters move only after a
 	// successful sink write); the commits that follow are checked after the clock stops.
@@ -165,6 +179,7 @@ func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	res := result{rate: float64(n) / elapsed.Seconds(), clientCPU: processCPU() - client0, serverCPU: srv.CPUTime() - server0}
 	waitCommitted(b, ctx, broker, in)
 	stop()
 	if err := <-done; err != nil {
@@ -180,7 +195,17 @@ func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *
 	if err := restarted.Assigned(ctx, benchTopic, []int{0, 1, 2, 3}); err != nil {
 		b.Fatal(err)
 	}
-	return float64(in.accepted+in.dups+in.rejected) / elapsed.Seconds(), time.Since(t0)
+	res.assign = time.Since(t0)
+	return res
+}
+
+// processCPU is the CPU time (user + system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // waitCommitted waits until every partition is committed to its end, retrying the broker's
