@@ -97,6 +97,9 @@ type Store struct {
 	cfg    Config
 	conn   driver.Conn
 	closed atomic.Bool
+	// usage and rated merge concurrent small writes into one INSERT each (group.go).
+	usage *group[ledger.Usage]
+	rated *group[ledger.RatedDelta]
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -122,6 +125,8 @@ func New(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("ledger/clickhouse: open %s: %w: %w", cfg.Addr, ledger.ErrUnavailable, err)
 	}
 	s := &Store{cfg: cfg, conn: conn}
+	s.usage = &group[ledger.Usage]{max: cfg.BatchSize, flush: s.insertUsage}
+	s.rated = &group[ledger.RatedDelta]{max: cfg.BatchSize, flush: s.insertRated}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout+cfg.ReadTimeout)
 	defer cancel()
 	if err := conn.Ping(ctx); err != nil {
