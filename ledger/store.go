@@ -11,7 +11,8 @@ import (
 // record is invalid. When a method returns nil, the records are durable; when it returns an
 // error, none of them may be assumed durable (some may be: writing them again is harmless,
 // because reads collapse rows with the same identity). Times are stored truncated to the
-// second (TruncateTime). Implementations are safe for concurrent use.
+// second (TruncateTime). Implementations are safe for concurrent use, and keep no slice they
+// were given once the method returned (callers reuse them; the values in them may be kept).
 type Writer interface {
 	WriteUsage(ctx context.Context, rows []Usage) error
 	WriteRated(ctx context.Context, rows []RatedDelta) error

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cascade-billing/cascade/ledger"
@@ -98,6 +99,7 @@ type Store struct {
 	cfg   Config
 	scan  ledger.Scanner
 	cache scanCache
+	bufs  sync.Pool // *rowBuffers, see Write
 }
 
 var (
@@ -112,5 +114,5 @@ func New(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Store{cfg: cfg, scan: cfg.Ledger.(ledger.Scanner)}, nil
+	return &Store{cfg: cfg, scan: cfg.Ledger.(ledger.Scanner), bufs: sync.Pool{New: func() any { return new(rowBuffers) }}}, nil
 }

@@ -33,8 +33,18 @@ func (s *Store) Write(ctx context.Context, b *mediation.Batch) error {
 		}
 		return fmt.Sprintf("%s/%d", b.Topic, b.Partition)
 	}
+	// The row slices are reused from batch to batch (ledger writers keep no slice they were
+	// given); the strings in them are fresh copies, which backends may keep.
+	bufs := s.bufs.Get().(*rowBuffers)
+	defer s.bufs.Put(bufs)
+	usage := bufs.usage(len(b.Usage))
+	defer clear(usage)
+	for i := range b.Usage {
+		usage[i] = usageRow(&b.Usage[i], b, in)
+	}
 	if len(b.Deltas) > 0 {
-		rows, err := ratedRows(b, in)
+		rows, err := ratedRows(b, usage, bufs.rated(len(b.Deltas)), in)
+		defer clear(rows)
 		if err != nil {
 			return fmt.Errorf("ledgerstore: %s: %w", where(), err)
 		}
@@ -42,19 +52,36 @@ func (s *Store) Write(ctx context.Context, b *mediation.Batch) error {
 			return fmt.Errorf("ledgerstore: write %d rated deltas of %s: %w", len(rows), where(), err)
 		}
 	}
-	if len(b.Usage) > 0 {
-		rows := make([]ledger.Usage, len(b.Usage))
-		for i := range b.Usage {
-			rows[i] = usageRow(&b.Usage[i], b, in)
-		}
-		if err := s.cfg.Ledger.WriteUsage(ctx, rows); err != nil {
-			return fmt.Errorf("ledgerstore: write %d usage rows of %s: %w", len(rows), where(), err)
+	if len(usage) > 0 {
+		if err := s.cfg.Ledger.WriteUsage(ctx, usage); err != nil {
+			return fmt.Errorf("ledgerstore: write %d usage rows of %s: %w", len(usage), where(), err)
 		}
 	}
 	if err := s.Publish(ctx, b.Rejected); err != nil {
 		return fmt.Errorf("%w (batch %s)", err, where())
 	}
 	return nil
+}
+
+// rowBuffers are one Write's row slices, kept in a pool between batches: a batch of 100,000
+// records otherwise allocates (and the GC clears) some 50 MB of rows.
+type rowBuffers struct {
+	u []ledger.Usage
+	r []ledger.RatedDelta
+}
+
+func (rb *rowBuffers) usage(n int) []ledger.Usage {
+	if cap(rb.u) < n {
+		rb.u = make([]ledger.Usage, n)
+	}
+	return rb.u[:n]
+}
+
+func (rb *rowBuffers) rated(n int) []ledger.RatedDelta {
+	if cap(rb.r) < n {
+		rb.r = make([]ledger.RatedDelta, n)
+	}
+	return rb.r[:n]
 }
 
 // Publish implements mediation.DeadLetters: rejects go to the ledger's reject table with their
@@ -107,26 +134,36 @@ func usageRow(u *mediation.UsageRow, b *mediation.Batch, in *interner) ledger.Us
 	return row
 }
 
-// ratedRows converts the batch's deltas; each names its usage row (same batch) for the
-// identity and enrichment the ledger's rated row carries.
-func ratedRows(b *mediation.Batch, in *interner) ([]ledger.RatedDelta, error) {
-	byID := make(map[mediation.ID]int, len(b.Usage))
-	for i := range b.Usage {
-		byID[b.Usage[i].ID] = i
-	}
-	rows := make([]ledger.RatedDelta, len(b.Deltas))
+// ratedRows converts the batch's deltas into rows (len(b.Deltas) of them); each names its usage
+// row (same batch), whose converted copy in usage gives the identity and enrichment the
+// ledger's rated row carries. Deltas come in the order of their usage rows, so a cursor finds
+// each one's row; a map is built only if that order does not hold.
+func ratedRows(b *mediation.Batch, usage []ledger.Usage, rows []ledger.RatedDelta, in *interner) ([]ledger.RatedDelta, error) {
+	var byID map[mediation.ID]int
+	ui := 0
 	for i := range b.Deltas {
 		d := &b.Deltas[i]
-		ui, ok := byID[d.UsageID]
-		if !ok {
-			return nil, fmt.Errorf("rated delta %s (charge %s): its usage row %s is not in the batch", d.ID, d.Charge, d.UsageID)
+		for ui < len(b.Usage) && b.Usage[ui].ID != d.UsageID {
+			ui++
 		}
-		u := &b.Usage[ui]
+		if ui == len(b.Usage) {
+			if byID == nil {
+				byID = make(map[mediation.ID]int, len(b.Usage))
+				for j := range b.Usage {
+					byID[b.Usage[j].ID] = j
+				}
+			}
+			var ok bool
+			if ui, ok = byID[d.UsageID]; !ok {
+				return rows, fmt.Errorf("rated delta %s (charge %s): its usage row %s is not in the batch", d.ID, d.Charge, d.UsageID)
+			}
+		}
+		u := &usage[ui]
 		rows[i] = ledger.RatedDelta{
-			ID: d.ID.String(), Version: 1, Source: in.str(u.Source), EventID: strings.Clone(u.Record.ID),
-			Account: in.str(u.Account), PricingGroup: in.str(u.PricingGroup),
-			Subscription: in.str(u.Subscription), PlanVersion: in.plan(d.PlanID, d.PlanVersion),
-			Charge: in.str(d.Charge), Meter: in.str(u.Type), EventTime: d.EventTime,
+			ID: d.ID.String(), Version: 1, Source: u.Source, EventID: u.EventID,
+			Account: u.Account, PricingGroup: u.PricingGroup,
+			Subscription: u.Subscription, PlanVersion: in.plan(d.PlanID, d.PlanVersion),
+			Charge: in.str(d.Charge), Meter: u.Meter, EventTime: d.EventTime,
 			Quantity: d.Quantity.Decimal(), Amount: d.Amount.Decimal(), Currency: in.str(d.Currency),
 		}
 	}
