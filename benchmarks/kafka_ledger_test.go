@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +25,10 @@ import (
 
 // kafkaLedgerRecords is the input size of BenchmarkKafkaToLedger (the target is 5M).
 var kafkaLedgerRecords = flag.Int("kafka-ledger-records", 1_000_000, "records produced for BenchmarkKafkaToLedger")
+
+// kafkaLedgerProfile names a CPU profile of the timed part only (go test's -cpuprofile also
+// covers producing the input and the checks after).
+var kafkaLedgerProfile = flag.String("kafka-ledger-cpuprofile", "", "write a CPU profile of BenchmarkKafkaToLedger's timed part to this file")
 
 const (
 	benchTopic      = "usage.raw"
@@ -151,7 +157,7 @@ func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *
 		b.Fatal(err)
 	}
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: broker.Brokers(), Topic: benchTopic, GroupID: "bench",
-		BatchSize: 20000, BatchWait: 50 * time.Millisecond, MaxBytes: 4 << 20, HeartbeatInterval: 500 * time.Millisecond,
+		BatchSize: 100000, BatchWait: 200 * time.Millisecond, MaxBytes: 4 << 20, HeartbeatInterval: 500 * time.Millisecond,
 		JoinBackoff: 200 * time.Millisecond, Logger: quiet()})
 	if err != nil {
 		b.Fatal(err)
@@ -161,6 +167,7 @@ func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *
 	b.StartTimer()
 	start := time.Now()
 	client0, server0 := processCPU(), srv.CPUTime()
+	stopProfile := startProfile(b)
 	go func() { done <- src.Run(run, p) }()
 	// Done when every record's batch is durable in the ledger (the counters move only after a
 	// successful sink write); the commits that follow are checked after the clock stops.
@@ -179,6 +186,7 @@ func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	stopProfile()
 	res := result{rate: float64(n) / elapsed.Seconds(), clientCPU: processCPU() - client0, serverCPU: srv.CPUTime() - server0}
 	waitCommitted(b, ctx, broker, in)
 	stop()
@@ -197,6 +205,27 @@ func runOnce(b *testing.B, srv *clickhousetest.Server, cat *rating.Catalog, in *
 	}
 	res.assign = time.Since(t0)
 	return res
+}
+
+// startProfile starts the -kafka-ledger-cpuprofile profile, if asked for; the returned
+// function stops it.
+func startProfile(b *testing.B) func() {
+	if *kafkaLedgerProfile == "" {
+		return func() {}
+	}
+	f, err := os.Create(*kafkaLedgerProfile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // processCPU is the CPU time (user + system) this process has used.
