@@ -22,7 +22,7 @@ var (
 	ldDiscountKeys  = []string{"id", "charge", "percent", "amount"}
 	ldCouponKeys    = []string{"code", "plan", "percent", "amount", "valid_from", "valid_to", "max_redemptions", "duration_periods"}
 	ldPriceListKeys = []string{"id", "name", "channel", "group", "entries"}
-	ldEntryKeys     = append([]string{"plan", "version", "charge"}, ldPriceKeys...)
+	ldEntryKeys     = append([]string{"plan", "version", "charge", "pooled"}, ldPriceKeys...)
 )
 
 // rawCatalog is the decoded file before cross-checks; every element keeps its field path.
@@ -298,7 +298,7 @@ func (l *loader) decodePriceList(raw *rawCatalog, n *yaml.Node, path string) *Pr
 		if !ok {
 			continue
 		}
-		e := PriceEntry{Plan: l.str(ef, "plan", true), Charge: l.str(ef, "charge", true)}
+		e := PriceEntry{Plan: l.str(ef, "plan", true), Charge: l.str(ef, "charge", true), Pooled: l.boolean(ef, "pooled")}
 		if ef.has("version") {
 			e.Version = l.integer(ef, "version", false, 1)
 		}

@@ -32,6 +32,10 @@ type PriceEntry struct {
 	Charge  string
 	Spec    PriceSpec
 	Model   Model
+	// Pooled (channel lists, usage charges only): the buyer's cost is this model applied to the
+	// total quantity of all its customers' lines of the period, not to each line alone
+	// (pooled wholesale tiers, settled per period by billing; see pricelist_pool.go).
+	Pooled bool
 }
 
 type priceKey struct {

@@ -125,7 +125,10 @@ func (l *loader) buildPriceLists(raw *rawCatalog, c *Catalog) {
 					continue
 				}
 				versionFound = true
-				if _, ok := p.Charge(e.Charge); ok {
+				if ch, ok := p.Charge(e.Charge); ok {
+					if !found { // once per entry, not once per version it covers
+						validatePooledEntry(l, ep, pl, e, ch)
+					}
 					found = true
 				}
 			}
