@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cascade-billing/cascade/rating"
@@ -17,11 +18,9 @@ import (
 // Batches of different partitions may be handled concurrently; batches of one partition are
 // handled one at a time, as the Source contract promises.
 type Pipeline struct {
-	cfg       Config
-	validator *Validator
-	normal    *Normalizer
-	rater     *Rater
-	counters  Counters
+	cfg      Config
+	stages   atomic.Pointer[stages] // swapped by SetCatalog (pipeline_catalog.go); loaded once per batch
+	counters Counters
 
 	mu    sync.RWMutex
 	parts map[partKey]*partition
@@ -54,12 +53,13 @@ func New(cfg Config) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	v, err := NewValidator(ValidatorConfig{Catalog: cfg.Catalog, LateWindow: cfg.LateWindow, ClockSkew: cfg.ClockSkew})
+	p := &Pipeline{cfg: cfg, parts: map[partKey]*partition{}}
+	sg, err := newStages(&p.cfg, cfg.Catalog)
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{cfg: cfg, validator: v, normal: NewNormalizer(cfg.Catalog), rater: NewRater(cfg.Catalog),
-		parts: map[partKey]*partition{}}, nil
+	p.stages.Store(sg)
+	return p, nil
 }
 
 // Counters returns the pipeline's counters.
@@ -125,7 +125,7 @@ func (p *Pipeline) Handle(ctx context.Context, msgs []Message) error {
 	defer st.mu.Unlock()
 	now := p.cfg.Now()
 	st.seen.Expire(now)
-	p.process(st, msgs, now)
+	p.process(st, p.stages.Load(), msgs, now)
 	// The rejects point at the messages' bytes, which the Handler contract forbids keeping.
 	defer func() {
 		clear(st.batch.Rejected)

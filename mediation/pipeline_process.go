@@ -9,7 +9,7 @@ import (
 
 // process runs the stages over a batch into st.batch, advancing the dedup set and the totals
 // with undo logs (st.added, the totals' log) that Handle rolls back if the write fails.
-func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
+func (p *Pipeline) process(st *partition, sg *stages, msgs []Message, now time.Time) {
 	size := 0
 	for i := range msgs {
 		size += len(msgs[i].Value)
@@ -39,12 +39,12 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 			errs[i] = err
 			continue
 		}
-		m, err := p.validator.Validate(rec, now)
+		m, err := sg.validator.Validate(rec, now)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		p.normal.Normalize(rec)
+		sg.normal.Normalize(rec)
 		if re := p.cfg.Bounds.CheckQuantity(rec); re != nil {
 			errs[i] = re
 			continue
@@ -70,7 +70,7 @@ func (p *Pipeline) process(st *partition, msgs []Message, now time.Time) {
 		}
 		n0, mark := len(b.Deltas), len(st.totals.undo)
 		var err error
-		b.Deltas, err = p.rater.Rate(b.Deltas, rec, id, m, &e, st.totals)
+		b.Deltas, err = sg.rater.Rate(b.Deltas, rec, id, m, &e, st.totals)
 		if err == nil {
 			err = p.checkDeltas(b.Deltas[n0:], rec.ID)
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cascade-billing/cascade/mediation"
@@ -16,12 +17,10 @@ import (
 // Handler serves POST /v1/usage (mount it on that route). Safe for concurrent use: each request
 // takes its own decoder and buffers from a pool.
 type Handler struct {
-	cfg  Config
-	keys *keyring
-	own  *ownership
-	val  *mediation.Validator
-	norm *mediation.Normalizer
-	pool sync.Pool // *work
+	cfg    Config
+	keys   *keyring
+	checks atomic.Pointer[checks] // swapped by SetCatalog (catalog.go); loaded once per request
+	pool   sync.Pool              // *work
 }
 
 // work is one request's reusable state.
@@ -41,12 +40,12 @@ func New(cfg Config) (*Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("connector config: %w", err)
 	}
-	val, err := mediation.NewValidator(mediation.ValidatorConfig{Catalog: cfg.Catalog, LateWindow: cfg.LateWindow, ClockSkew: cfg.ClockSkew})
+	h := &Handler{cfg: cfg, keys: newKeyring(cfg.APIKeys)}
+	ck, err := newChecks(&h.cfg, cfg.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("connector config: %w", err)
 	}
-	h := &Handler{cfg: cfg, keys: newKeyring(cfg.APIKeys), own: newOwnership(cfg.Catalog), val: val,
-		norm: mediation.NewNormalizer(cfg.Catalog)}
+	h.checks.Store(ck)
 	h.pool.New = func() any { return &work{seen: map[mediation.ID]int{}} }
 	return h, nil
 }
@@ -80,7 +79,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, rerr)
 		return
 	}
-	h.process(vendor, wk, h.cfg.Clock())
+	h.process(h.checks.Load(), vendor, wk, h.cfg.Clock())
 	if err := h.publish(r, wk); err != nil {
 		h.unavailable(w, vendor, err)
 		return
@@ -145,12 +144,12 @@ func (h *Handler) release(wk *work) {
 }
 
 // process checks every record, filling wk.out, wk.rejected and wk.resp.
-func (h *Handler) process(vendor string, wk *work, now time.Time) {
+func (h *Handler) process(ck *checks, vendor string, wk *work, now time.Time) {
 	wk.dec.Reset(len(wk.body.Bytes()))
 	wk.resp = Response{Results: make([]Result, 0, len(wk.raws))}
 	for i, raw := range wk.raws {
 		res := Result{Index: i, Line: raw.line}
-		scope, err := h.check(vendor, &wk.dec, raw.value, &wk.rec, now)
+		scope, err := h.check(ck, vendor, &wk.dec, raw.value, &wk.rec, now)
 		res.ID = strings.Clone(wk.rec.ID)
 		switch {
 		case err != nil:
@@ -184,7 +183,7 @@ func (h *Handler) process(vendor string, wk *work, now time.Time) {
 const DeadLetterOrigin = "http:/v1/usage"
 
 // check runs the edge checks on one record and returns its ownership scope.
-func (h *Handler) check(vendor string, dec *mediation.Decoder, raw []byte, rec *mediation.Record, now time.Time) (string, *mediation.RecordError) {
+func (h *Handler) check(ck *checks, vendor string, dec *mediation.Decoder, raw []byte, rec *mediation.Record, now time.Time) (string, *mediation.RecordError) {
 	var re *mediation.RecordError
 	if err := dec.Decode(raw, rec); err != nil {
 		if !errors.As(err, &re) {
@@ -195,7 +194,7 @@ func (h *Handler) check(vendor string, dec *mediation.Decoder, raw []byte, rec *
 	if re = checkSource(vendor, rec); re != nil {
 		return "", re
 	}
-	if _, err := h.val.Validate(rec, now); err != nil {
+	if _, err := ck.val.Validate(rec, now); err != nil {
 		if !errors.As(err, &re) {
 			re = &mediation.RecordError{Reason: mediation.ReasonDecode, Field: "$", ID: rec.ID, Detail: err.Error()}
 		}
@@ -203,11 +202,11 @@ func (h *Handler) check(vendor string, dec *mediation.Decoder, raw []byte, rec *
 	}
 	// Normalize only the decoded copy (the raw bytes are what is produced) to check that the
 	// ledger can store the quantity; the pipeline checks again, after its own normalization.
-	h.norm.Normalize(rec)
+	ck.norm.Normalize(rec)
 	if re = mediation.DefaultBounds.CheckQuantity(rec); re != nil {
 		return "", re
 	}
-	shared, re := h.own.checkMeter(vendor, rec)
+	shared, re := ck.own.checkMeter(vendor, rec)
 	if re != nil {
 		return "", re
 	}
@@ -221,7 +220,7 @@ func (h *Handler) check(vendor string, dec *mediation.Decoder, raw []byte, rec *
 			Detail: `no subscription of subject "` + clip(rec.Subject) + `" prices meter "` + clip(rec.Type) + `" at ` + rec.Time.Format(time.RFC3339)}
 	}
 	if shared {
-		if re = h.own.checkShared(vendor, rec, &e); re != nil {
+		if re = ck.own.checkShared(vendor, rec, &e); re != nil {
 			return "", re
 		}
 	}
