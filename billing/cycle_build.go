@@ -134,11 +134,11 @@ func (s *Service) buildOne(ctx context.Context, j *job, period Period, items []I
 		return nil, err
 	}
 	inv, err := Build(InvoiceInput{ID: j.id, Issuer: j.issuer, Buyer: j.buyer, Period: period,
-		Boundary: j.boundary, Items: items, Catalog: s.cfg.Catalog, Taxes: s.cfg.Taxes})
+		Boundary: j.boundary, Items: items, Catalog: s.Catalog(), Taxes: s.cfg.Taxes})
 	if err != nil {
 		return nil, fmt.Errorf("invoice %s → %s at %s: %w", j.issuer.ID, j.buyer.ID, j.boundary.Format(time.RFC3339), err)
 	}
-	inv.Catalog = s.cfg.CatalogVersion
+	inv.Catalog = s.CatalogVersion()
 	return inv, nil
 }
 
@@ -217,7 +217,7 @@ func (s *Service) fillUsage(ctx context.Context, j *job, items []Item, usage map
 			out = append(out, it)
 			continue
 		}
-		p, ok := s.cfg.Catalog.PlanVersion(it.PlanID, it.PlanVersion)
+		p, ok := s.Catalog().PlanVersion(it.PlanID, it.PlanVersion)
 		if !ok {
 			return nil, fmt.Errorf("invoice cycle: subscription %s: plan %s version %d: %w", it.Subscription, it.PlanID, it.PlanVersion, ErrNotFound)
 		}
@@ -257,7 +257,7 @@ func (s *Service) fillUsage(ctx context.Context, j *job, items []Item, usage map
 
 // aggregate picks the period quantity a meter's aggregation asks for.
 func (s *Service) aggregate(meter string, u ledger.AccountUsage) (decimal.Decimal, error) {
-	m, ok := s.cfg.Catalog.Meter(meter)
+	m, ok := s.Catalog().Meter(meter)
 	if !ok {
 		return decimal.Zero, fmt.Errorf("meter %s: %w", meter, ErrNotFound)
 	}
@@ -310,7 +310,7 @@ func (s *Service) fillFees(ctx context.Context, buyer *Account, it *Item, p *rat
 // uniqueBy maps every unique_count meter of the catalog to the attribute it counts.
 func (s *Service) uniqueBy() map[string]string {
 	var out map[string]string
-	for _, m := range s.cfg.Catalog.Meters {
+	for _, m := range s.Catalog().Meters {
 		if m.Aggregation == rating.AggUniqueCount {
 			if out == nil {
 				out = map[string]string{}

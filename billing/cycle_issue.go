@@ -129,6 +129,14 @@ func (s *Service) writeIssue(ctx context.Context, numbers []ledger.Event, txs []
 			return fmt.Errorf("invoice cycle: write %d documents: %w", len(docs), err)
 		}
 	}
+	// H1: the audit rows of these postings, before the commit point (audit.go).
+	audit, err := s.auditRows(txs, docs, commit)
+	if err == nil {
+		err = s.writeAudit(ctx, audit)
+	}
+	if err != nil {
+		return fmt.Errorf("invoice cycle: %w", err)
+	}
 	if err := s.writeEvents(ctx, commit); err != nil {
 		return fmt.Errorf("invoice cycle: write invoice snapshots: %w", err)
 	}

@@ -81,7 +81,7 @@ func (s *Service) poolMembers(x *poolIndex, buyer *Account, it Item, ch *rating.
 
 // pooledCharges lists the pooled usage charges of an item's plan.
 func (s *Service) pooledCharges(it Item) []*rating.Charge {
-	p, ok := s.cfg.Catalog.PlanVersion(it.PlanID, it.PlanVersion)
+	p, ok := s.Catalog().PlanVersion(it.PlanID, it.PlanVersion)
 	if !ok {
 		return nil
 	}

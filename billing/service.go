@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,9 @@ type Config struct {
 	BatchSize int
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// PlatformFee, optional (H1): the marketplace operator's percentage of every customer
+	// line, taken before the vendor's share in the revenue split (platform.go).
+	PlatformFee *PlatformFee
 }
 
 // Validate checks the configuration.
@@ -79,6 +83,10 @@ type Service struct {
 	dun dunningRuntime // HN: serialises dunning runs and outbox enqueues (dunning.go)
 
 	payments paymentBook // HP: payments and their allocations, rebuilt by load (payment_book.go)
+
+	wholesale wholesaleBook // H1: settled pooled wholesale tiers, rebuilt by load (wholesale_journal.go)
+
+	mod moderation // H3: catalog drafts and the published (live) catalog, rebuilt by load (moderation.go)
 }
 
 // New returns a Service; call Load before using it. If a ledger write fails, memory may be ahead
@@ -106,8 +114,13 @@ func New(cfg Config) (*Service, error) {
 // series, document snapshots. It replaces what was in memory.
 func (s *Service) Load(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.load(ctx)
+	err := s.load(ctx)
+	listeners := slices.Clone(s.mod.listeners) // H3: OnCatalog (moderation.go)
+	s.mu.Unlock()
+	if err == nil {
+		notifyCatalog(listeners, s.Catalog())
+	}
+	return err
 }
 
 func (s *Service) load(ctx context.Context) error {
@@ -115,19 +128,28 @@ func (s *Service) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load billing state: %w", err)
 	}
-	st, num := NewState(s.cfg.Catalog), NewNumbering()
+	lc, err := rebuildCatalog(s.cfg.Catalog, events) // H3: base catalog + approved drafts (moderation_load.go)
+	if err != nil {
+		return fmt.Errorf("load billing state: %w", err)
+	}
+	st, num := NewState(lc.live), NewNumbering()
 	docs, seqs, credited := map[string]*Invoice{}, map[string]uint64{}, map[string][]string{}
+	wb := newWholesaleBook()
 	for _, ev := range events {
 		switch {
 		case strings.HasPrefix(ev.Aggregate, "series:"):
 			err = num.Apply(ev)
 		case strings.HasPrefix(ev.Aggregate, PaymentAggregate): // HP: payments (payment_book.go)
 			err = s.payments.apply(st, ev)
+		case strings.HasPrefix(ev.Aggregate, WholesaleAggregate): // H1: pooled settlements (wholesale_journal.go)
+			err = wb.apply(ev)
 		case strings.HasPrefix(ev.Aggregate, "document:"):
 			var inv *Invoice
 			if inv, err = InvoiceFromEvent(ev); err == nil {
 				docs[inv.ID], seqs[inv.ID] = inv, ev.Seq
 			}
+		case strings.HasPrefix(ev.Aggregate, CatalogDraftAggregate):
+			err = nil // H3: read by rebuildCatalog above
 		case strings.HasPrefix(ev.Aggregate, DunningAggregate), strings.HasPrefix(ev.Aggregate, OutboxAggregate):
 			err = nil // HN: dunning and outbox events are read by RunDunning and the dispatcher, not state
 		default:
@@ -146,6 +168,8 @@ func (s *Service) load(ctx context.Context) error {
 		sort.Strings(ids)
 	}
 	s.state, s.numbering, s.docs, s.docSeq, s.credited, s.broken = st, num, docs, seqs, credited, nil
+	s.wholesale = wb
+	s.publish(lc.live, lc.drafts, lc.published)
 	s.log.Info("billing state loaded", "events", len(events), "accounts", len(st.Accounts()),
 		"subscriptions", len(st.Subscriptions()), "documents", len(docs))
 	return nil

@@ -60,6 +60,9 @@ type SplitInput struct {
 	// SellPriceList is the customer's price list the invoice was priced with ("" for none): a
 	// prorated fee's cost is the buy price scaled like the sold price.
 	SellPriceList string
+	// Platform, when set, takes its fee from every line before the last level's share
+	// (Config.PlatformFee; platform.go).
+	Platform *PlatformLevel
 }
 
 // Split shares every line of an issued customer invoice down the chain. Pure: the same input
@@ -69,32 +72,45 @@ type SplitInput struct {
 // — discounts, coupons, commitment true-ups, pooled and per-transaction usage, late-usage
 // adjustments — are spread like the subscription's re-priced lines on the invoice (largest
 // remainder), else like the whole invoice's, else kept by the issuer. The split stops at the
-// first level without terms, which keeps the rest. Credit notes: SplitCredit.
+// first level without terms, which keeps the rest — less the platform's fee when in.Platform is
+// set (platform.go). Pooled wholesale tiers are not priced here: a pooled line is costed alone
+// and settled with its period (split_pool.go). Credit notes: SplitCredit.
 func Split(in SplitInput) (*InvoiceSplit, error) {
+	sp, _, err := splitWithTerms(in)
+	return sp, err
+}
+
+// splitWithTerms is Split, also returning each paying level's resolved terms (the pooled
+// settlement re-prices lines with them).
+func splitWithTerms(in SplitInput) (*InvoiceSplit, []channelTerms, error) {
 	inv := in.Invoice
 	if inv.Kind != DocInvoice {
-		return nil, fmt.Errorf("split %s %s: only invoices are split this way (credit notes: SplitCredit): %w", inv.Kind, inv.ID, ErrInvalid)
+		return nil, nil, fmt.Errorf("split %s %s: only invoices are split this way (credit notes: SplitCredit): %w", inv.Kind, inv.ID, ErrInvalid)
 	}
 	sp, terms, err := newSplit(inv, in.Levels, in.Catalog)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if in.Platform != nil {
+		sp.Levels = append(sp.Levels, in.Platform.Party)
+		terms = append(terms, channelTerms{platform: true, margin: in.Platform.Percent})
 	}
 	cur, err := currencyOf(inv)
 	if err != nil {
-		return nil, fmt.Errorf("split %s: %w", inv.ID, err)
+		return nil, nil, fmt.Errorf("split %s: %w", inv.ID, err)
 	}
 	var sell *rating.PriceList
 	if in.SellPriceList != "" {
 		var ok bool
 		if sell, ok = in.Catalog.PriceList(in.SellPriceList); !ok {
-			return nil, fmt.Errorf("split %s: sell price list %q: %w", inv.ID, in.SellPriceList, ErrNotFound)
+			return nil, nil, fmt.Errorf("split %s: sell price list %q: %w", inv.ID, in.SellPriceList, ErrNotFound)
 		}
 	}
 	pr := linePricer{cat: in.Catalog, cur: cur, sell: sell, terms: terms}
 	costs := make([][]decimal.Decimal, len(inv.Lines)) // nil: spread later
 	for i := range inv.Lines {
 		if costs[i], err = pr.costs(&inv.Lines[i]); err != nil {
-			return nil, fmt.Errorf("split %s lines[%d] (%s): %w", inv.Number, i, inv.Lines[i].Description, err)
+			return nil, nil, fmt.Errorf("split %s lines[%d] (%s): %w", inv.Number, i, inv.Lines[i].Description, err)
 		}
 	}
 	refs := newReferences(inv.Lines, costs)
@@ -103,16 +119,13 @@ func Split(in SplitInput) (*InvoiceSplit, error) {
 		basis := make([]string, len(terms))
 		if costs[i] != nil {
 			for j, t := range terms {
-				basis[j] = BasisMargin
-				if t.buy != nil {
-					basis[j] = BasisPriceList
-				}
+				basis[j] = t.basis()
 			}
 		} else {
 			var b string
 			costs[i], b, err = refs.spread(l, cur, len(terms))
 			if err != nil {
-				return nil, fmt.Errorf("split %s lines[%d]: %w", inv.Number, i, err)
+				return nil, nil, fmt.Errorf("split %s lines[%d]: %w", inv.Number, i, err)
 			}
 			for j := range basis {
 				basis[j] = b
@@ -120,7 +133,7 @@ func Split(in SplitInput) (*InvoiceSplit, error) {
 		}
 		sp.Lines = append(sp.Lines, splitLine(l, costs[i], basis))
 	}
-	return sp, nil
+	return sp, terms, nil
 }
 
 // newSplit starts a split: the levels down to the first without terms, their terms resolved.
@@ -157,7 +170,15 @@ func newSplit(inv *Invoice, levels []*Account, cat *rating.Catalog) (*InvoiceSpl
 func splitLine(l *Line, costs []decimal.Decimal, basis []string) SplitLine {
 	sl := SplitLine{No: l.No, Kind: l.Kind, Subscription: l.Subscription, PlanID: l.PlanID, ChargeID: l.ChargeID,
 		Description: l.Description, Net: l.Net}
-	sells := l.Net
+	sl.Shares = sharesOf(l.Net, costs, basis)
+	return sl
+}
+
+// sharesOf derives every level's share of a line's net from the costs of the levels that pay
+// the next one: the margins telescope, so they sum exactly to net whatever the costs are.
+func sharesOf(net decimal.Decimal, costs []decimal.Decimal, basis []string) []Share {
+	out := make([]Share, 0, len(costs)+1)
+	sells := net
 	for j := 0; j <= len(costs); j++ {
 		sh := Share{Sells: sells, Cost: decimal.Zero, Basis: BasisIssuer}
 		if j < len(costs) {
@@ -167,10 +188,10 @@ func splitLine(l *Line, costs []decimal.Decimal, basis []string) SplitLine {
 		}
 		sh.Margin = sh.Sells.Sub(sh.Cost)
 		sh.Negative = sh.Margin.Sign() != 0 && sh.Margin.Sign() != sh.Sells.Sign()
-		sl.Shares = append(sl.Shares, sh)
+		out = append(out, sh)
 		sells = sh.Cost
 	}
-	return sl
+	return out
 }
 
 // linePricer prices one line's cost at every level with terms.
@@ -187,7 +208,9 @@ func (p *linePricer) costs(l *Line) ([]decimal.Decimal, error) {
 	out := make([]decimal.Decimal, len(p.terms))
 	sells := l.Net
 	for j, t := range p.terms {
-		if t.buy == nil {
+		if t.platform {
+			out[j] = platformCost(l.Net, t.margin, p.cur)
+		} else if t.buy == nil {
 			keep := decimal.NewFromInt(100).Sub(t.margin)
 			out[j] = p.cur.Round(sells.Mul(keep).Div(decimal.NewFromInt(100)), rating.RoundHalfUp)
 		} else {

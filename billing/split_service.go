@@ -14,10 +14,12 @@ type journalReader interface {
 	Journal(ctx context.Context, q ledger.JournalQuery) ([]ledger.JournalLine, error)
 }
 
-// splitOf computes a customer document's split from the state: the chain above the issuer as
-// it stood at the invoice's boundary (a credit note: at its invoice's). nil when there is
-// nothing to split: not a customer document, or an issuer without channel terms.
-func (s *Service) splitOf(inv *Invoice) (*InvoiceSplit, error) {
+// splitOf is the split of a customer document being issued: computed from the state (the chain
+// above the issuer as it stood at the invoice's boundary) and the catalog, with the pooled
+// costs of a settled period applied (split_pool.go); a credit note is split like its invoice's
+// split as posted (split_posted.go). nil when there is nothing to split: not a customer
+// document, or an issuer without channel terms and no platform fee.
+func (s *Service) splitOf(ctx context.Context, inv *Invoice) (*InvoiceSplit, error) {
 	if inv.Buyer.Kind != KindCustomer {
 		return nil, nil
 	}
@@ -26,36 +28,64 @@ func (s *Service) splitOf(inv *Invoice) (*InvoiceSplit, error) {
 		if !ok {
 			return nil, fmt.Errorf("split of credit note %s: invoice %s: %w", inv.Number, inv.RefersTo, ErrNotFound)
 		}
-		osp, err := s.splitOf(orig)
+		osp, err := s.postedSplitOf(ctx, orig)
 		if err != nil || osp == nil {
 			return nil, err
 		}
 		return SplitCredit(inv, osp)
 	}
+	sp, _, err := s.splitTerms(inv)
+	if err != nil || sp == nil {
+		return nil, err
+	}
+	s.wholesale.applySettled(sp)
+	return sp, nil
+}
+
+// postedSplitOf is an issued document's split as the journal holds it (split_posted.go).
+func (s *Service) postedSplitOf(ctx context.Context, inv *Invoice) (*InvoiceSplit, error) {
+	sp, err := s.splitOf(ctx, inv)
+	if err != nil || sp == nil {
+		return nil, err
+	}
+	return s.posted(ctx, inv, sp)
+}
+
+// splitTerms splits an invoice as issued and returns its paying levels' terms.
+func (s *Service) splitTerms(inv *Invoice) (*InvoiceSplit, []channelTerms, error) {
 	at := inv.Boundary
 	var levels []*Account
 	for id := inv.Issuer.ID; id != "" && len(levels) < maxChainDepth; {
 		a, ok := s.state.AccountAt(id, at)
 		if !ok {
-			return nil, fmt.Errorf("split of %s: account %s: %w", inv.Number, id, ErrNotFound)
+			return nil, nil, fmt.Errorf("split of %s: account %s: %w", inv.Number, id, ErrNotFound)
 		}
 		levels = append(levels, a)
 		id = a.Parent
 	}
-	if len(levels) == 0 || !HasChannelTerms(levels[0]) {
-		return nil, nil
+	platform, err := s.platformLevel(inv)
+	if err != nil {
+		return nil, nil, err
 	}
-	in := SplitInput{Invoice: inv, Levels: levels, Catalog: s.cfg.Catalog}
+	if len(levels) == 0 || (!HasChannelTerms(levels[0]) && platform == nil) {
+		return nil, nil, nil
+	}
+	in := SplitInput{Invoice: inv, Levels: levels, Catalog: s.Catalog(), Platform: platform}
 	if buyer, ok := s.state.AccountAt(inv.Buyer.ID, at); ok {
 		in.SellPriceList = buyer.PriceList
 	}
-	return Split(in)
+	return splitWithTerms(in)
 }
 
 // splitTransactions is the revenue split posting of a document being issued (the cycle's and
-// the credit note's hook): none when there is nothing to split. Called with the lock held.
+// the credit note's hook): none when there is nothing to split. A wholesale document (a credit
+// note of one) posts its clearing instead (wholesale_journal.go). Called with the lock held.
 func (s *Service) splitTransactions(inv *Invoice) ([]ledger.Transaction, error) {
-	sp, err := s.splitOf(inv)
+	if s.isWholesale(inv) {
+		return wholesaleClearing(inv, purposeWholesaleClear, inv.IssuedAt, false)
+	}
+	// The hooks' callers (the cycle, Service.CreditNote) hold the lock and pass no context.
+	sp, err := s.splitOf(context.Background(), inv)
 	if err != nil || sp == nil {
 		return nil, err
 	}
@@ -66,11 +96,15 @@ func (s *Service) splitTransactions(inv *Invoice) ([]ledger.Transaction, error) 
 	return []ledger.Transaction{tx}, nil
 }
 
-// splitVoidTransactions reverses a voided document's split at the void time (Void's hook). The
-// split is recomputed from the state and catalog, so the catalog's buy lists must not have
-// changed since the document was issued (docs/billing.md).
+// splitVoidTransactions reverses a voided document's split at the void time (Void's hook): the
+// split as posted — at issue, plus the pooled settlement of its period if it was settled — read
+// back from the journal, so the reversal takes back exactly what was booked whatever the
+// catalog says today. A wholesale document's clearing is reversed likewise.
 func (s *Service) splitVoidTransactions(inv *Invoice, at time.Time) ([]ledger.Transaction, error) {
-	sp, err := s.splitOf(inv)
+	if s.isWholesale(inv) {
+		return wholesaleClearing(inv, purposeWholesaleUnclear, at, true)
+	}
+	sp, err := s.postedSplitOf(context.Background(), inv) // Service.Void passes no context
 	if err != nil || sp == nil {
 		return nil, err
 	}
@@ -81,8 +115,10 @@ func (s *Service) splitVoidTransactions(inv *Invoice, at time.Time) ([]ledger.Tr
 	return []ledger.Transaction{tx}, nil
 }
 
-// Split returns the revenue split of an issued customer document as it was posted (nil when
-// nothing is split), for previews and reports.
+// Split returns the revenue split of an issued customer document as it was posted — read back
+// from the journal when the Store lists journal entries, pooled settlement included — (nil when
+// nothing is split), for previews and reports. It keeps its context-free signature for its
+// callers; the journal read runs under context.Background.
 func (s *Service) Split(id string) (*InvoiceSplit, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +129,7 @@ func (s *Service) Split(id string) (*InvoiceSplit, error) {
 	if !ok {
 		return nil, fmt.Errorf("split of %s: %w", id, ErrNotFound)
 	}
-	return s.splitOf(inv)
+	return s.postedSplitOf(context.Background(), inv)
 }
 
 // Statement builds a partner's commission statement for a period from the journal (what was

@@ -12,25 +12,41 @@ const (
 	// SettlementSelfBilling: the parent issues no invoice; the commission statement is the
 	// document both sides settle on. The default.
 	SettlementSelfBilling = "self_billing"
-	// SettlementInvoice: the parent invoices the account per period for its cost (wholesale
-	// invoices are not generated yet; the split and the statement are the same either way).
+	// SettlementInvoice: the parent also invoices the account per period for its cost of the
+	// period's customer lines (Service.RunWholesale, wholesale.go); the split and the statement
+	// are the same either way.
 	SettlementInvoice = "invoice"
 )
 
 // Split bases: how a level's cost of a line was found.
 const (
-	BasisPriceList = "price_list" // the line re-priced with the level's buy price list
-	BasisMargin    = "margin"     // what the level sells at × (1 − margin %)
-	BasisProRata   = "pro_rata"   // a discount, coupon, commitment, pooled or late line: spread like the subscription's priced lines
-	BasisCredit    = "credit"     // a credit note's line: spread like the invoice line it credits
-	BasisIssuer    = "issuer"     // nothing to spread it by: the issuer keeps the whole line
+	BasisPriceList = "price_list"   // the line re-priced with the level's buy price list
+	BasisMargin    = "margin"       // what the level sells at × (1 − margin %)
+	BasisProRata   = "pro_rata"     // a discount, coupon, commitment, pooled or late line: spread like the subscription's priced lines
+	BasisCredit    = "credit"       // a credit note's line: spread like the invoice line it credits
+	BasisIssuer    = "issuer"       // nothing to spread it by: the issuer keeps the whole line
+	BasisPooled    = "pooled"       // a usage line's share of its level's pooled wholesale tiers for the period (split_pool.go)
+	BasisPlatform  = "platform_fee" // the platform's fee: a percentage of the line's net (platform.go)
 )
 
 // channelTerms is one selling level's terms, resolved against the catalog.
 type channelTerms struct {
 	account *Account
 	buy     *rating.PriceList // nil: margin
-	margin  decimal.Decimal   // percent, when buy is nil
+	margin  decimal.Decimal   // percent, when buy is nil (the platform: its fee percent)
+	// platform: the level pays the marketplace operator its fee (platform.go), not a parent.
+	platform bool
+}
+
+// basis is how the level's cost of a line it re-prices is found.
+func (t channelTerms) basis() string {
+	switch {
+	case t.platform:
+		return BasisPlatform
+	case t.buy != nil:
+		return BasisPriceList
+	}
+	return BasisMargin
 }
 
 // HasChannelTerms reports whether an account says what it pays its parent: a buy price list or
