@@ -63,8 +63,11 @@ func commands() []command {
 		{"price", "quote a plan for given usage: every line, tier and total", runPrice},
 		{"catalog", "check a catalog file: every problem with file, line and field path", runCatalog},
 		{"demo", "run the main job on embedded defaults", runDemo},
-		{"report", "finance reports: 'report commissions' prints a partner's commission statement", runReport},
+		{"report", "finance reports: 'report commissions' (a partner's statement), 'report consumption' (an account's usage)", runReport},
+		{"serve", "run the service: Kafka consumer, HTTP API, scheduler ('serve --config FILE')", runServe},
 		{"payment", "record a payment: 'payment record' allocates it to open invoices", runPayment},
+		{"invoice", "invoices: 'invoice run|preview|list|void' — the cycle, drafts, listings, voiding", runInvoice},
+		{"sql", "run one read-only SQL statement on the ledger: cascade sql 'SELECT …'", runSQL},
 	}
 }
 

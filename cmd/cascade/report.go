@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -20,25 +19,26 @@ type commissionsConfig struct {
 	partner string
 	period  billing.Period
 	format  string
-	dataDir string
-	catalog string
-	taxes   string
+	src     ledgerSource
 }
 
-// runReport dispatches the finance reports; commissions is the only one so far.
+// runReport dispatches the finance reports.
 func runReport(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, "usage: cascade report commissions --partner ID --period YYYY-MM [--format table|csv|json] --data DIR")
+		fmt.Fprintln(e.stdout, "usage: cascade report commissions --partner ID --period YYYY-MM [--format table|csv|json] (--data DIR | --config FILE)")
+		fmt.Fprintln(e.stdout, "       cascade report consumption --account A --period YYYY-MM [--meter M] [--format table|csv|json] (--data DIR | --config FILE)")
 		if len(args) == 0 {
-			return usagef("which report? (commissions)")
+			return usagef("which report? (commissions, consumption)")
 		}
 		return nil
 	}
 	switch args[0] {
 	case "commissions":
 		return runCommissions(ctx, e, args[1:])
+	case "consumption":
+		return runConsumption(ctx, e, args[1:])
 	}
-	return usagef("unknown report %q (want commissions)", args[0])
+	return usagef("unknown report %q (want commissions or consumption)", args[0])
 }
 
 func parseCommissionsFlags(e *env, args []string) (commissionsConfig, bool, error) {
@@ -48,9 +48,7 @@ func parseCommissionsFlags(e *env, args []string) (commissionsConfig, bool, erro
 	fs.StringVar(&c.partner, "partner", "", "the reseller or distributor account id (required)")
 	month := fs.String("period", "", "the month whose postings to report, YYYY-MM (required): invoices issued in it")
 	fs.StringVar(&c.format, "format", "table", "table, csv or json")
-	fs.StringVar(&c.dataDir, "data", "", "embedded ledger directory, as written by 'cascade demo --data DIR' (required)")
-	fs.StringVar(&c.catalog, "catalog", "examples/catalog.yaml", "catalog YAML file (the buy price lists)")
-	fs.StringVar(&c.taxes, "taxes", "examples/taxes.yaml", "tax rules YAML file")
+	c.src.register(fs, true)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(e.stdout, "usage: cascade report commissions [flags]")
@@ -72,11 +70,9 @@ func parseCommissionsFlags(e *env, args []string) (commissionsConfig, bool, erro
 		return c, false, usagef("--period %q: want YYYY-MM", *month)
 	case c.format != "table" && c.format != "csv" && c.format != "json":
 		return c, false, usagef("--format %q: want table, csv or json", c.format)
-	case c.dataDir == "":
-		return c, false, usagef("--data is required: the ledger directory written by 'cascade demo --data DIR'")
 	}
-	if st, err := os.Stat(c.dataDir); err != nil || !st.IsDir() {
-		return c, false, usagef("--data %s: not a directory", c.dataDir)
+	if err := c.src.check(fs); err != nil {
+		return c, false, err
 	}
 	c.period = billing.Period{From: from, To: from.AddDate(0, 1, 0)}
 	return c, false, nil
@@ -89,7 +85,7 @@ func runCommissions(ctx context.Context, e *env, args []string) error {
 	if help || err != nil {
 		return err
 	}
-	svc, store, err := openBilling(ctx, e, cfg.dataDir, cfg.catalog, cfg.taxes)
+	svc, store, err := cfg.src.openBilling(ctx, e)
 	if err != nil {
 		return err
 	}
