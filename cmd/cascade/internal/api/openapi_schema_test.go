@@ -1,10 +1,8 @@
 package api_test
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -13,12 +11,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The spec files: the core paths, and the catalog / rejects / consumption paths merged in when
-// the second file exists.
-const (
-	specFile     = "../../../../docs/openapi.yaml"
-	specMoreFile = "../../../../docs/openapi.more.yaml"
-)
+// specFile is the API's OpenAPI description.
+const specFile = "../../../../docs/openapi.yaml"
 
 // spec is the part of an OpenAPI 3.0 document the conformance test reads.
 type spec struct {
@@ -52,9 +46,7 @@ type schema struct {
 	Nullable   bool               `yaml:"nullable"`
 }
 
-// loadSpec reads docs/openapi.yaml and merges docs/openapi.more.yaml's paths and components
-// when it exists. A path in both files must be documented the same in both (after the
-// lead's merge the second file may stay behind, identical); otherwise one of them is stale.
+// loadSpec reads docs/openapi.yaml.
 func loadSpec(t *testing.T) *spec {
 	t.Helper()
 	var s spec
@@ -64,36 +56,6 @@ func loadSpec(t *testing.T) *spec {
 	}
 	if err := yaml.Unmarshal(data, &s); err != nil {
 		t.Fatalf("%s: %v", specFile, err)
-	}
-	more, err := os.ReadFile(specMoreFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return &s
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m spec
-	if err := yaml.Unmarshal(more, &m); err != nil {
-		t.Fatalf("%s: %v", specMoreFile, err)
-	}
-	for p, ops := range m.Paths {
-		if prev, dup := s.Paths[p]; dup && !reflect.DeepEqual(prev, ops) {
-			t.Errorf("%s: path %s is also in %s, documented differently", specMoreFile, p, specFile)
-		}
-		if s.Paths == nil {
-			s.Paths = map[string]map[string]operation{}
-		}
-		s.Paths[p] = ops
-	}
-	for k, v := range m.Components.Schemas {
-		if _, dup := s.Components.Schemas[k]; !dup {
-			s.Components.Schemas[k] = v
-		}
-	}
-	for k, v := range m.Components.Responses {
-		if _, dup := s.Components.Responses[k]; !dup {
-			s.Components.Responses[k] = v
-		}
 	}
 	return &s
 }
