@@ -11,7 +11,7 @@ import (
 )
 
 // TestReplayKeysByScope: replayed records go to the raw topic byte for byte, keyed as the
-// connector keys them (pricing group, else account), or by subject / undecodableScope when
+// connector keys them (pricing group, else account), or by source / kafka.UnkeyedScope when
 // they still cannot be enriched.
 func TestReplayKeysByScope(t *testing.T) {
 	svc, _ := dirWorld(t) // customer C is in pricing group "acme"
@@ -32,8 +32,8 @@ func TestReplayKeysByScope(t *testing.T) {
 		name, raw, key string
 	}{
 		{"enriched: the pricing group", `{"specversion":"1.0","id":"1","source":"v1","type":"calls","subject":"C","time":"2026-10-05T00:00:00Z","data":{"quantity":1}}`, "acme"},
-		{"unknown subject: the subject", `{"specversion":"1.0","id":"2","source":"v1","type":"calls","subject":"ghost","time":"2026-10-05T00:00:00Z","data":{"quantity":1}}`, "ghost"},
-		{"undecodable", `{"specversion":`, undecodableScope},
+		{"unknown subject: the source", `{"specversion":"1.0","id":"2","source":"v1","type":"calls","subject":"ghost","time":"2026-10-05T00:00:00Z","data":{"quantity":1}}`, "v1"},
+		{"undecodable", `{"specversion":`, kafka.UnkeyedScope},
 	}
 	var records [][]byte
 	for _, tt := range tests {
