@@ -111,6 +111,8 @@ func (s *server) metrics(w http.ResponseWriter, _ *http.Request) {
 		{"cascade_billing_invoices_issued_total", "counter", "Invoices issued by the cycles of this process.", st.invoicesIssued.Load()},
 		{"cascade_billing_dunning_runs_total", "counter", "Dunning runs started.", st.dunningRuns.Load()},
 		{"cascade_billing_dunning_failures_total", "counter", "Dunning runs that failed.", st.dunningFailures.Load()},
+		{"cascade_billing_wholesale_closes_total", "counter", "Wholesale month closes run after complete cycles.", st.wholesaleRuns.Load()},
+		{"cascade_billing_wholesale_failures_total", "counter", "Wholesale month closes that failed (retried after the next complete cycle).", st.wholesaleFailures.Load()},
 		{"cascade_notify_dispatch_runs_total", "counter", "Notification dispatcher passes.", st.dispatchRuns.Load()},
 		{"cascade_notify_dispatch_failures_total", "counter", "Dispatcher passes stopped by an error.", st.dispatchFailures.Load()},
 		{"cascade_notify_delivered_total", "counter", "Notifications delivered.", st.notificationsSent.Load()},

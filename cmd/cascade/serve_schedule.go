@@ -20,6 +20,7 @@ import (
 type serveStats struct {
 	cycleRuns, cycleFailures, invoicesIssued atomic.Int64
 	dunningRuns, dunningFailures             atomic.Int64
+	wholesaleRuns, wholesaleFailures         atomic.Int64
 	dispatchRuns, dispatchFailures           atomic.Int64
 	notificationsSent, notificationsDead     atomic.Int64
 }
@@ -93,7 +94,30 @@ func (sc *serveScheduler) runCycle(ctx context.Context, asOf time.Time) error {
 		st.cycleFailures.Add(1)
 		return err
 	}
+	sc.closeWholesale(ctx, asOf)
 	return nil
+}
+
+// closeWholesale closes the calendar month before asOf's (billing.Service.RunWholesale: pooled
+// wholesale tiers settled, wholesale invoices issued), after a cycle that issued everything it
+// had to: a closed month is final, so it is never closed after a cycle that left invoices out.
+// Every complete cycle calls it; a month already closed issues nothing.
+func (sc *serveScheduler) closeWholesale(ctx context.Context, asOf time.Time) {
+	st := sc.s.stats
+	asOf = asOf.UTC()
+	first := time.Date(asOf.Year(), asOf.Month(), 1, 0, 0, 0, 0, time.UTC)
+	month := billing.Period{From: first.AddDate(0, -1, 0), To: first}
+	st.wholesaleRuns.Add(1)
+	log := sc.s.log.With("month", month.From.Format("2006-01"))
+	rep, err := sc.s.svc.RunWholesale(ctx, month)
+	if err != nil {
+		st.wholesaleFailures.Add(1)
+		log.Error("wholesale close failed; the next complete cycle retries it", "err", err)
+		return
+	}
+	if rep.Settled || len(rep.Issued) > 0 {
+		log.Info("wholesale close", "pools", len(rep.Pools), "invoices", len(rep.Issued), "skipped", len(rep.Skipped))
+	}
 }
 
 // runDunning is one dunning run at the scheduler's now; skipped while another runs.
