@@ -253,6 +253,8 @@ func TestServeEndToEnd(t *testing.T) {
 		"cascade_billing_cycle_runs_total 1",
 		"cascade_billing_cycle_failures_total 0",
 		"cascade_billing_invoices_issued_total 2",
+		"cascade_billing_wholesale_closes_total 1", // the complete cycle closed the month before
+		"cascade_billing_wholesale_failures_total 0",
 		"cascade_notify_delivered_total ",
 		"cascade_mediation_consumer_lag{",
 		"go_goroutines ",
