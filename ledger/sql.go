@@ -73,6 +73,11 @@ func CheckReadOnly(sql string) (string, error) {
 			}
 			return token{}, false
 		}
+		if n, ok := next(1); ok && n.text == "(" {
+			if name := unquoteName(t.text); outsideFunctions[strings.ToLower(name)] {
+				return "", fmt.Errorf("%s(...) reaches outside the ledger (files, URLs, other servers): %w", name, ErrNotReadOnly)
+			}
+		}
 		if !t.word {
 			continue
 		}
@@ -100,6 +105,28 @@ func CheckReadOnly(sql string) (string, error) {
 	}
 	last := toks[len(toks)-1]
 	return sql[toks[0].pos : last.pos+last.size], nil
+}
+
+// outsideFunctions are the table and scalar functions that read files, URLs or other servers
+// (lower case). The engines' readonly setting does not stop all of them everywhere (chdb
+// answers DESCRIBE file(...) under readonly=1, with the file's first line as a column name), so
+// they are refused by name, wherever they appear and however the name is quoted.
+var outsideFunctions = map[string]bool{
+	"file": true, "filecluster": true, "url": true, "urlcluster": true, "remote": true, "remotesecure": true,
+	"cluster": true, "clusterallreplicas": true, "s3": true, "s3cluster": true, "gcs": true, "oss": true,
+	"cosn": true, "azureblobstorage": true, "azureblobstoragecluster": true, "hdfs": true, "hdfscluster": true,
+	"mysql": true, "postgresql": true, "mongodb": true, "redis": true, "sqlite": true, "jdbc": true, "odbc": true,
+	"input": true, "executable": true, "iceberg": true, "icebergs3": true, "icebergazure": true,
+	"icebergcluster": true, "deltalake": true, "hudi": true, "arrowflight": true, "ytsaurus": true,
+	"fuzzjson": false, // harmless: generates data; listed to document the choice
+}
+
+// unquoteName strips one pair of backquotes or double quotes from an identifier.
+func unquoteName(s string) string {
+	if len(s) >= 2 && (s[0] == '`' || s[0] == '"') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
 }
 
 // token is one significant lexeme of a statement: a word (keyword or bare identifier), a

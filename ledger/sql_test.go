@@ -102,3 +102,25 @@ func FuzzCheckReadOnly(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckReadOnlyRefusesOutsideFunctions: functions reading files, URLs or other servers are
+// refused by name, quoted or not, in any statement kind; columns of the same names are not.
+func TestCheckReadOnlyRefusesOutsideFunctions(t *testing.T) {
+	for _, q := range []string{
+		"DESCRIBE TABLE file('/etc/passwd', 'CSVWithNames')",
+		"DESC url('http://169.254.169.254/', 'CSV')",
+		"SELECT * FROM `remote`('10.0.0.1', system.one)",
+		`SELECT count() FROM (SELECT * FROM "s3"('http://x/y', 'CSV'))`,
+		"EXPLAIN SELECT * FROM FILE('/etc/hostname')",
+		"WITH x AS (SELECT * FROM mysql('h:3306', 'd', 't', 'u', 'p')) SELECT * FROM x",
+	} {
+		if _, err := ledger.CheckReadOnly(q); !errors.Is(err, ledger.ErrNotReadOnly) {
+			t.Errorf("%s: %v, want ErrNotReadOnly", q, err)
+		}
+	}
+	for _, q := range []string{"SELECT file, url FROM t", "SELECT domain(url) FROM t", "SELECT 'file(' FROM t"} {
+		if _, err := ledger.CheckReadOnly(q); err != nil {
+			t.Errorf("%s: %v, want it accepted", q, err)
+		}
+	}
+}

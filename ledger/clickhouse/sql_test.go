@@ -105,8 +105,9 @@ func TestSQLOnServer(t *testing.T) {
 		if after := count(); after != before {
 			t.Errorf("the ledger held %s usage rows and now holds %s", before, after)
 		}
-		// What gets past the check is refused by the server itself.
-		for _, q := range []string{"SELECT 1 SETTINGS readonly = 0", "SELECT * FROM file('/etc/hostname', 'TSV', 's String')"} {
+		// What gets past the check is refused by the server itself (file() no longer does:
+		// the check refuses functions that reach outside by name).
+		for _, q := range []string{"SELECT 1 SETTINGS readonly = 0"} {
 			if _, _, err := s.Query(ctx, q); !errors.Is(err, ledger.ErrNotReadOnly) || !strings.Contains(err.Error(), "code 164") {
 				t.Errorf("%s: %v, want the server's readonly refusal (code 164)", q, err)
 			}
