@@ -111,7 +111,38 @@ func (s *State) planAt(id string, t time.Time, acc *Account) (*rating.Plan, erro
 	if err := validBillingPeriod(p.BillingPeriod); err != nil {
 		return nil, fmt.Errorf("%q version %d: %w", id, p.Version, err)
 	}
+	if err := s.sellsProduct(acc, p); err != nil {
+		return nil, fmt.Errorf("%q: %w", id, err)
+	}
 	return p, nil
+}
+
+// sellsProduct checks that the plan's product belongs to the vendor at the top of the buyer's
+// channel: the revenue split pays that vendor, so a plan of another vendor's product sold
+// through this channel would pay the wrong vendor. A catalog vendor without a vendor account
+// of its id is not checked (catalogs and accounts name vendors alike in a deployment, but a
+// catalog may serve accounts that name their vendor otherwise).
+func (s *State) sellsProduct(acc *Account, p *rating.Plan) error {
+	prod, ok := s.cat.Product(p.Product)
+	if !ok {
+		return fmt.Errorf("product %q of the plan is not in the catalog: %w", p.Product, ErrNotFound)
+	}
+	top := acc
+	for depth := 0; top.Parent != "" && depth < maxChainDepth; depth++ {
+		parent, ok := s.accounts[top.Parent]
+		if !ok {
+			return fmt.Errorf("channel of %s: account %s: %w", acc.ID, top.Parent, ErrNotFound)
+		}
+		top = parent
+	}
+	if other, ok := s.accounts[prod.Vendor]; !ok || other.Kind != KindVendor {
+		return nil
+	}
+	if top.Kind != KindVendor || top.ID != prod.Vendor {
+		return fmt.Errorf("product %s is sold by vendor %s, but %s buys through the channel of %s %s: %w",
+			prod.ID, prod.Vendor, acc.ID, top.Kind, top.ID, ErrInvalid)
+	}
+	return nil
 }
 
 // checkCoupon checks a redemption at t: the coupon exists, applies to the plan, and passes the
