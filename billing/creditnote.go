@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strconv"
@@ -18,6 +20,17 @@ type CreditNoteRequest struct {
 	// Full credits what remains of every line; Lines must then be empty.
 	Full  bool
 	Lines []CreditLine
+}
+
+// Fingerprint identifies what the request asks for (invoice, reason, full or which lines and
+// amounts, in order), so a replay of its id can be told from a different request reusing it.
+func (r CreditNoteRequest) Fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q|%q|%t", r.Invoice, r.Reason, r.Full)
+	for _, l := range r.Lines {
+		fmt.Fprintf(h, "|%d:%s", l.LineNo, l.Amount.String())
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // CreditLine credits part of one invoice line.

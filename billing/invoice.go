@@ -97,6 +97,9 @@ type Invoice struct {
 	Notes    []string        `json:"notes,omitempty"` // e.g. the reverse-charge mention
 	// Catalog names the catalog version the invoice was priced with (reproducibility).
 	Catalog string `json:"catalog,omitempty"`
+	// Request is a credit note's request fingerprint (CreditNoteRequest.Fingerprint): the same
+	// id sent again with another request is a conflict, not a silent replay.
+	Request string `json:"request,omitempty"`
 }
 
 // Line is one invoice line. Amount is the priced amount as the catalog states prices (net when

@@ -159,6 +159,11 @@ func (s *Service) CreditNote(ctx context.Context, req CreditNoteRequest, actor s
 	}
 	if prev, ok := s.docs[req.ID]; ok {
 		if prev.Kind == DocCreditNote && prev.RefersTo == req.Invoice {
+			// Notes issued before fingerprints were recorded have none: taken as the same.
+			if prev.Request != "" && prev.Request != req.Fingerprint() {
+				return nil, fmt.Errorf("credit note %s (%s): the id was used for a different request (reason, lines or amounts differ): %w",
+					req.ID, prev.Number, ErrConflict)
+			}
 			return prev, nil // the same request again: already done
 		}
 		return nil, fmt.Errorf("credit note %s: the id is taken by another document: %w", req.ID, ErrConflict)
@@ -176,6 +181,7 @@ func (s *Service) CreditNote(ctx context.Context, req CreditNoteRequest, actor s
 	if err != nil {
 		return nil, fmt.Errorf("credit note for %s (%s): %w", req.Invoice, cur.Number, err)
 	}
+	cn.Request = req.Fingerprint()
 	number, ev, err := s.numbering.Next(issuer, DocCreditNote, cn.ID, now, actor)
 	if err != nil {
 		return nil, fmt.Errorf("credit note for %s: %w", cur.Number, err)
