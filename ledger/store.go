@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -159,8 +160,16 @@ type DocumentQuery struct {
 // (0: no cap).
 type RejectQuery struct {
 	Reason string
+	// Source selects the rejects of one source: records whose source is Source or starts with
+	// Source + "/" (a vendor's sub-sources); "" selects every source.
+	Source string
 	Period Period
 	Limit  int
+}
+
+// MatchesSource says whether a reject's source is selected by q.Source.
+func (q RejectQuery) MatchesSource(source string) bool {
+	return q.Source == "" || source == q.Source || strings.HasPrefix(source, q.Source+"/")
 }
 
 // RejectCount is how many distinct records were rejected for a reason.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -175,6 +176,23 @@ func testRejects(t *testing.T, s ledger.Store, _ Options) {
 	must(t, err, "list all")
 	if len(all) != len(rows) {
 		t.Errorf("listing: %d rejects, want %d (redelivery must collapse)", len(all), len(rows))
+	}
+	// Source selects one source and its sub-sources ("vendor-a/eu"), not a longer name
+	// sharing its prefix ("vendor-ab").
+	var more []ledger.Reject
+	for i, src := range []string{"vendor-a/eu", "vendor-ab", "vendor-b", "vendor-a/"} {
+		more = append(more, ledger.Reject{Topic: "usage.raw", Partition: 3, Offset: int64(500 + i), At: day0().Add(time.Hour),
+			Reason: "bad_json", Source: src, Original: []byte("{")})
+	}
+	must(t, s.WriteRejects(c, more), "write sources")
+	of, err := s.Rejects(c, ledger.RejectQuery{Source: "vendor-a", Period: month()})
+	must(t, err, "list by source")
+	var sources []string
+	for _, r := range of {
+		sources = append(sources, r.Source)
+	}
+	if len(of) != len(rows)+2 || slices.Contains(sources, "vendor-ab") || !slices.Contains(sources, "vendor-a/eu") || !slices.Contains(sources, "vendor-a/") {
+		t.Errorf("rejects of source vendor-a: %v; want the %d of vendor-a, vendor-a/eu and vendor-a/", sources, len(rows))
 	}
 }
 

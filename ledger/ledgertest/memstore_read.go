@@ -254,7 +254,7 @@ func (m *MemStore) DocumentLines(_ context.Context, documentID string) ([]ledger
 func (m *MemStore) matchingRejects(q ledger.RejectQuery) []ledger.Reject {
 	var out []ledger.Reject
 	for _, r := range m.rejects {
-		if inPeriod(r.At, q.Period) && (q.Reason == "" || r.Reason == q.Reason) {
+		if inPeriod(r.At, q.Period) && (q.Reason == "" || r.Reason == q.Reason) && q.MatchesSource(r.Source) {
 			out = append(out, r)
 		}
 	}

@@ -161,6 +161,11 @@ func rejectWhere(q ledger.RejectQuery) where {
 	if q.Reason != "" {
 		w.add("reason = " + String(q.Reason))
 	}
+	if q.Source != "" {
+		// substring, not startsWith: the schema works on ClickHouse 18.16 too.
+		prefix := q.Source + "/"
+		w.add("(source = " + String(q.Source) + " OR substring(source, 1, " + strconv.Itoa(len(prefix)) + ") = " + String(prefix) + ")")
+	}
 	return w
 }
 

@@ -121,9 +121,8 @@ func (a *API) listRejects(w http.ResponseWriter, r *http.Request, p Principal) {
 			f.source = p.Partner
 		}
 	}
-	if f.source == "" {
-		f.q.Limit = limit + 1 // one more than asked says whether the list was cut
-	}
+	f.q.Source = f.source
+	f.q.Limit = limit + 1 // one more than asked says whether the list was cut
 	rows, err := a.cfg.Store.Rejects(r.Context(), f.q)
 	if err != nil {
 		a.writeBillingError(w, r, fmt.Errorf("list rejects: %w", err))
@@ -186,10 +185,8 @@ func (a *API) replayRejects(w http.ResponseWriter, r *http.Request, p Principal)
 		writeError(w, http.StatusBadRequest, "invalid", field+": "+err.Error(), field)
 		return
 	}
-	f := rejectFilter{q: ledger.RejectQuery{Reason: body.Reason, Period: period}, source: body.Source}
-	if f.source == "" {
-		f.q.Limit = replayMax + 1
-	}
+	f := rejectFilter{q: ledger.RejectQuery{Reason: body.Reason, Source: body.Source, Period: period, Limit: replayMax + 1},
+		source: body.Source}
 	rows, err := a.cfg.Store.Rejects(r.Context(), f.q)
 	if err != nil {
 		a.writeBillingError(w, r, fmt.Errorf("read rejects to replay: %w", err))
