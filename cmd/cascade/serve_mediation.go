@@ -125,8 +125,12 @@ func (m *serveMediation) build(cat *rating.Catalog) error {
 	if err != nil {
 		return fmt.Errorf("mediation source: %w", err)
 	}
+	edge, err := newEdgeRejects(m.deadLetters, ls)
+	if err != nil {
+		return err
+	}
 	usage, err := connector.New(connector.Config{Catalog: cat, Directory: m.dir, Publisher: m.producer,
-		DeadLetters: m.deadLetters, APIKeys: m.keys, Logger: m.log, Clock: m.now})
+		DeadLetters: edge, APIKeys: m.keys, Logger: m.log, Clock: m.now})
 	if err != nil {
 		return fmt.Errorf("usage connector: %w", err)
 	}
