@@ -71,6 +71,7 @@ func runInvoiceRun(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "cascade invoice run: %s (%s)\n", what, time.Since(start).Round(time.Millisecond))
 	}
 	start := time.Now()
+	src.writes = !*dry
 	svc, store, err := src.openBilling(ctx, e)
 	if err != nil {
 		return err

@@ -26,6 +26,9 @@ type ledgerSource struct {
 	// set records which flags were given, so --catalog and --taxes override a config's only
 	// when given.
 	set map[string]bool
+	// writes marks a command that moves money (issue, void, close): with --config it refuses
+	// to run beside a `cascade serve` answering on the configuration's address (checkNoServe).
+	writes bool
 }
 
 // register adds the source flags; billing adds --catalog and --taxes (what the billing state
@@ -80,6 +83,11 @@ func (s *ledgerSource) openBilling(ctx context.Context, e *env) (*billing.Servic
 		cfg, err := s.config()
 		if err != nil {
 			return nil, nil, err
+		}
+		if s.writes {
+			if err := checkNoServe(ctx, cfg); err != nil {
+				return nil, nil, err
+			}
 		}
 		return openConfigured(ctx, e, cfg)
 	}

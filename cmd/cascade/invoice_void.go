@@ -29,7 +29,7 @@ func runInvoiceVoid(ctx context.Context, e *env, args []string) error {
 
 func invoiceVoid(ctx context.Context, e *env, args []string, ask confirm) error {
 	fs := flag.NewFlagSet("invoice void", flag.ContinueOnError)
-	var src ledgerSource
+	src := ledgerSource{writes: true}
 	src.register(fs, true)
 	ref := fs.String("id", "", "the invoice or credit note to void: its id or its number (required)")
 	yes := fs.Bool("yes", false, "do not ask for confirmation (required when stdin is not a terminal)")

@@ -18,7 +18,7 @@ import (
 // nothing new.
 func runInvoiceWholesale(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("invoice wholesale", flag.ContinueOnError)
-	var src ledgerSource
+	src := ledgerSource{writes: true}
 	src.register(fs, true)
 	month := fs.String("period", "", "the month to close, YYYY-MM (required); it must have ended")
 	format := fs.String("format", "table", "table or json")
