@@ -36,6 +36,10 @@ func (a *API) wrap(rt route) http.Handler {
 			writeError(w, http.StatusForbidden, "forbidden", "role "+string(p.Role)+" may not call "+rt.pattern, "")
 			return
 		}
+		if msg := a.partnerMismatch(p); msg != "" {
+			writeError(w, http.StatusForbidden, "forbidden", msg, "")
+			return
+		}
 		rt.handle(w, r, p)
 	})
 }
