@@ -73,32 +73,18 @@ func parseDemoFlags(e *env, args []string) (demoConfig, bool, error) {
 // runDemo is the main job on embedded defaults: a month of a vendor's usage is POSTed to the
 // HTTP connector, produced to the in-process Kafka broker, mediated (dedup, enrichment,
 // incremental rating) by the product's pipeline into the embedded ledger; the month is then
-// re-rated from the ledger's quantities and every reconciliation check is run. It exits 1 if
-// any check fails.
+// re-rated from the ledger's quantities, invoiced and split down the chain; on a clock the demo
+// advances day by day customers pay (or not), dunning reminds and suspends, and the issue month
+// is closed (pooled tiers, wholesale invoices). Every step has its reconciliation checks; it
+// exits 1 if any fails.
 func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg, help, err := parseDemoFlags(e, args)
 	if help || err != nil {
 		return err
 	}
-	cat, err := rating.LoadFile(cfg.catalog)
-	if err != nil {
-		return &usageError{firstLine(err)}
-	}
-	taxes, err := billing.LoadTaxRules(cfg.taxes)
-	if err != nil {
-		return &usageError{firstLine(err)}
-	}
-	catalogVersion, err := fileVersion(cfg.catalog)
+	in, err := loadDemoInputs(cfg)
 	if err != nil {
 		return err
-	}
-	customers, skipped, err := demoCustomers(cat, cfg.customers, cfg.period.From)
-	if err != nil {
-		return &usageError{err}
-	}
-	vendor, err := demoVendor(cat, customers)
-	if err != nil {
-		return &usageError{err}
 	}
 	dir := cfg.dataDir
 	if dir == "" {
@@ -113,43 +99,131 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("open the embedded ledger in %s: %w", dir, err)
 	}
 	defer store.Close()
-
-	// The demo runs as of the first instant after the month: every event is in the past and
-	// inside the late window, whatever today's date.
-	now := func() time.Time { return cfg.period.To }
-	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
-	bad := max(3, cfg.events/1000)
-	events := demoEvents(rng, cat, customers, vendor+"/"+demoProducer, cfg.period, cfg.events, cfg.duplicates, bad, cfg.period.To)
-	fmt.Fprintf(e.stderr, "demo: %d customers, %d records for %s (%d sent twice, %d bad), ledger in %s\n",
-		len(customers), len(events), cfg.period.From.Format("2006-01"), len(events)-cfg.events-bad, bad, dir)
-
-	w := &demoWiring{cat: cat, dir: newDemoDirectory(customers), store: store, vendor: vendor, now: now, batch: cfg.batch,
-		progress: func(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) }}
-	flow, err := w.run(ctx, e, events)
+	res, err := demoRun(ctx, e, cfg, in, store, dir)
 	if err != nil {
 		return err
 	}
-	checks, summary, err := reconcile(ctx, store, cat, customers, cfg.period, events, flow)
-	if err != nil {
-		return fmt.Errorf("reconcile: %w", err)
-	}
-	fmt.Fprintf(e.stderr, "demo: closing %s: invoice cycle\n", cfg.period.From.Format("2006-01"))
-	billed, err := runDemoBilling(ctx, store, cat, catalogVersion, taxes, customers, cfg.period)
-	if err != nil {
-		return fmt.Errorf("invoice cycle: %w", err)
-	}
-	billingChecks, err := checkBilling(ctx, store, customers, cfg.period, billed)
-	if err != nil {
-		return fmt.Errorf("reconcile billing: %w", err)
-	}
-	checks = append(checks, billingChecks...)
-	printDemoSummary(e.stdout, cfg, summary, billed, checks, skipped, time.Since(started))
-	for _, c := range checks {
+	printDemoSummary(e.stdout, cfg, res.summary, res.billed, res.month, res.checks, in.skipped, time.Since(started))
+	for _, c := range res.checks {
 		if !c.ok {
 			return fmt.Errorf("reconciliation check failed: %s", c.name)
 		}
 	}
 	return nil
+}
+
+// demoInputs are the demo's files and the customers drawn from the catalog.
+type demoInputs struct {
+	cat            *rating.Catalog
+	taxes          *billing.TaxRules
+	catalogVersion string
+	customers      []demoCustomer
+	skipped        []string
+	vendor         string
+}
+
+func loadDemoInputs(cfg demoConfig) (*demoInputs, error) {
+	in := &demoInputs{}
+	var err error
+	if in.cat, err = rating.LoadFile(cfg.catalog); err != nil {
+		return nil, &usageError{firstLine(err)}
+	}
+	if in.taxes, err = billing.LoadTaxRules(cfg.taxes); err != nil {
+		return nil, &usageError{firstLine(err)}
+	}
+	if in.catalogVersion, err = fileVersion(cfg.catalog); err != nil {
+		return nil, err
+	}
+	if in.customers, in.skipped, err = demoCustomers(in.cat, cfg.customers, cfg.period.From); err != nil {
+		return nil, &usageError{err}
+	}
+	if in.vendor, err = demoVendor(in.cat, in.customers); err != nil {
+		return nil, &usageError{err}
+	}
+	return in, nil
+}
+
+// demoResult is everything a demo run did and checked.
+type demoResult struct {
+	summary []demoInvoice
+	billed  *demoBilled
+	month   *demoMonth
+	checks  []demoCheck
+}
+
+// demoRun runs the demo's month on a ledger: usage in through the connector and the pipeline,
+// the invoice cycle, then the month after on the advancing clock, with every check.
+func demoRun(ctx context.Context, e *env, cfg demoConfig, in *demoInputs, store ledger.Store, dir string) (*demoResult, error) {
+	// The demo runs as of the first instant after the month: every event is in the past and
+	// inside the late window, whatever today's date.
+	now := func() time.Time { return cfg.period.To }
+	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
+	bad := max(3, cfg.events/1000)
+	events := demoEvents(rng, in.cat, in.customers, in.vendor+"/"+demoProducer, cfg.period, cfg.events, cfg.duplicates, bad, cfg.period.To)
+	fmt.Fprintf(e.stderr, "demo: %d customers, %d records for %s (%d sent twice, %d bad), ledger in %s\n",
+		len(in.customers), len(events), cfg.period.From.Format("2006-01"), len(events)-cfg.events-bad, bad, dir)
+
+	w := &demoWiring{cat: in.cat, dir: newDemoDirectory(in.customers), store: store, vendor: in.vendor, now: now, batch: cfg.batch,
+		progress: func(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) }}
+	flow, err := w.run(ctx, e, events)
+	if err != nil {
+		return nil, err
+	}
+	res := &demoResult{}
+	if res.checks, res.summary, err = reconcile(ctx, store, in.cat, in.customers, cfg.period, events, flow); err != nil {
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "demo: closing %s: invoice cycle\n", cfg.period.From.Format("2006-01"))
+	if res.billed, err = runDemoBilling(ctx, store, in.cat, in.catalogVersion, in.taxes, in.customers, cfg.period); err != nil {
+		return nil, fmt.Errorf("invoice cycle: %w", err)
+	}
+	billingChecks, err := checkBilling(ctx, store, in.cat, in.customers, cfg.period, res.billed)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile billing: %w", err)
+	}
+	res.checks = append(res.checks, billingChecks...)
+	res.checks = append(res.checks, checkUniqueLines(in.cat, in.customers, cfg.period, expectedOf(events), res.billed))
+	fmt.Fprintf(e.stderr, "demo: the month after: payments, dunning on an advancing clock, the close of %s\n", res.billed.issueMonth.From.Format("2006-01"))
+	if res.month, err = runDemoMonth(ctx, res.billed, in.customers, w.progress); err != nil {
+		return nil, err
+	}
+	monthChecks, err := checkMonth(ctx, store, res.billed, res.month)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile the month after: %w", err)
+	}
+	res.checks = append(res.checks, monthChecks...)
+	return res, nil
+}
+
+// checkMonth runs the checks of the month after the invoices: the statements (rebuilt after the
+// pool settlement) against the journal, then monthChecks.
+func checkMonth(ctx context.Context, store ledger.Store, b *demoBilled, m *demoMonth) ([]demoCheck, error) {
+	if err := demoStatements(ctx, b); err != nil {
+		return nil, err
+	}
+	statements, err := checkStatements(ctx, store, b)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := monthChecks(ctx, store, b, m)
+	return append([]demoCheck{statements}, rest...), err
+}
+
+// monthChecks checks the close, the payments and dunning.
+func monthChecks(ctx context.Context, store ledger.Store, b *demoBilled, m *demoMonth) ([]demoCheck, error) {
+	var out []demoCheck
+	for _, step := range []func() ([]demoCheck, error){
+		func() ([]demoCheck, error) { return checkWholesale(b, m) },
+		func() ([]demoCheck, error) { return checkPayments(ctx, store, b, m) },
+		func() ([]demoCheck, error) { return checkDunning(ctx, store, b, m) },
+	} {
+		cs, err := step()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
 }
 
 // demoVendor is the one vendor whose products the demo's customers buy: the connector

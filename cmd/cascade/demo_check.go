@@ -33,13 +33,16 @@ type demoInvoice struct {
 // demoExpected is what the ledger must hold, computed from the generated month alone.
 type demoExpected struct {
 	quantity map[string]decimal.Decimal // customer/meter → Σ distinct valid quantities
+	max      map[string]decimal.Decimal // customer/meter → the largest one
+	users    map[string]map[string]bool // customer/meter → the distinct values of every attribute
 	meters   map[string]int             // customer → how many meters it used
 	distinct int                        // distinct valid events
 	bad      map[string]demoBad         // a bad record's bytes → its kind
 }
 
 func expectedOf(events []demoEvent) demoExpected {
-	x := demoExpected{quantity: map[string]decimal.Decimal{}, meters: map[string]int{}, bad: map[string]demoBad{}}
+	x := demoExpected{quantity: map[string]decimal.Decimal{}, max: map[string]decimal.Decimal{}, users: map[string]map[string]bool{},
+		meters: map[string]int{}, bad: map[string]demoBad{}}
 	for _, ev := range events {
 		switch {
 		case ev.bad != badNone:
@@ -51,6 +54,13 @@ func expectedOf(events []demoEvent) demoExpected {
 				x.meters[ev.usage.Account]++
 			}
 			x.quantity[k] = x.quantity[k].Add(ev.usage.Quantity)
+			x.max[k] = decimal.Max(x.max[k], ev.usage.Quantity)
+			if x.users[k] == nil {
+				x.users[k] = map[string]bool{}
+			}
+			for _, a := range ev.usage.Attributes {
+				x.users[k][a.Key+"="+a.Value] = true
+			}
 		}
 	}
 	return x
@@ -66,6 +76,10 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 	var ledgerEvents uint64
 	var qtyMismatch, deltaMismatch []string
 	lines := 0
+	aggs, err := periodAggregates(ctx, store, cat, customers, period)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, c := range customers {
 		totals, err := store.UsageTotals(ctx, ledger.UsageQuery{Account: c.ID, Period: period})
 		if err != nil {
@@ -77,6 +91,21 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 			usage[t.Meter] = t.Quantity
 			if w := want.quantity[c.ID+"/"+t.Meter]; !t.Quantity.Equal(w) {
 				qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s/%s ledger %s, sent %s", c.ID, t.Meter, t.Quantity, w))
+			}
+		}
+		for meter := range usage {
+			k := c.ID + "/" + meter
+			m, _ := cat.Meter(meter)
+			switch a := aggs[k]; m.Aggregation {
+			case rating.AggMax:
+				if usage[meter] = a.Max; !a.Max.Equal(want.max[k]) {
+					qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s max ledger %s, sent %s", k, a.Max, want.max[k]))
+				}
+			case rating.AggUniqueCount:
+				sent := distinct(want.users[k], m.Attribute)
+				if usage[meter] = decimal.NewFromUint64(a.Unique); a.Unique != sent {
+					qtyMismatch = append(qtyMismatch, fmt.Sprintf("%s distinct %s: ledger %d, sent %d", k, m.Attribute, a.Unique, sent))
+				}
 			}
 		}
 		if len(totals) != want.meters[c.ID] {
@@ -95,6 +124,9 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 			return nil, nil, fmt.Errorf("re-rate %s: %w", c.ID, err)
 		}
 		for _, ch := range c.Charges {
+			if m, _ := cat.Meter(ch.Meter); m.Aggregation == rating.AggUniqueCount {
+				continue // rated at the period's close, not by deltas: checked on the invoices
+			}
 			line, ok := usageLine(q, ch.ID)
 			lines++
 			sum := ratedBy[ch.ID]
@@ -143,6 +175,41 @@ func reconcile(ctx context.Context, store ledger.Store, cat *rating.Catalog, cus
 		rejects,
 	}
 	return checks, invoices, nil
+}
+
+// periodAggregates reads the month's per-meter aggregates (max, distinct values) of every
+// customer from the ledger in one query, by "account/meter".
+func periodAggregates(ctx context.Context, store ledger.Store, cat *rating.Catalog, customers []demoCustomer,
+	period ledger.Period) (map[string]ledger.AccountUsage, error) {
+	q := ledger.PeriodUsageQuery{Period: period, UniqueBy: map[string]string{}}
+	for _, c := range customers {
+		q.Accounts = append(q.Accounts, c.ID)
+	}
+	for _, m := range cat.Meters {
+		if m.Aggregation == rating.AggUniqueCount {
+			q.UniqueBy[m.ID] = m.Attribute
+		}
+	}
+	rows, err := store.PeriodUsage(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("period usage: %w", err)
+	}
+	out := make(map[string]ledger.AccountUsage, len(rows))
+	for _, r := range rows {
+		out[r.Account+"/"+r.Meter] = r
+	}
+	return out, nil
+}
+
+// distinct counts the values of one attribute among a meter's "key=value" pairs.
+func distinct(pairs map[string]bool, attribute string) uint64 {
+	n := uint64(0)
+	for p := range pairs {
+		if strings.HasPrefix(p, attribute+"=") {
+			n++
+		}
+	}
+	return n
 }
 
 // checkRejects finds every bad record, by its original bytes, in the edge's dead letters
@@ -218,7 +285,7 @@ func mismatchDetail(m []string, all string) string {
 	return strings.Join(m, "; ") + more
 }
 
-func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, billed *demoBilled, checks []demoCheck, skipped []string, took time.Duration) {
+func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, billed *demoBilled, month *demoMonth, checks []demoCheck, skipped []string, took time.Duration) {
 	fmt.Fprintf(w, "\nCascade demo — %s, %d customers, POSTed to the connector, mediated through Kafka, re-rated from the embedded ledger\n\n", cfg.period.From.Format("January 2006"), len(invoices))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CUSTOMER\tRESELLER\tPLAN\tUSAGE LINES\tTOTAL")
@@ -246,13 +313,19 @@ func printDemoSummary(w io.Writer, cfg demoConfig, invoices []demoInvoice, bille
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].reseller+keys[i].currency < keys[j].reseller+keys[j].currency
 	})
-	fmt.Fprintln(w, "\nRetail billed per reseller (before channel splits, which come with issue 6):")
+	fmt.Fprintln(w, "\nRetail re-rated per reseller from the ledger (what its customers owe, before the revenue split):")
 	for _, k := range keys {
 		cur, _ := rating.LookupCurrency(k.currency)
 		fmt.Fprintf(w, "  %-22s %s %s\n", k.reseller, byReseller[k].StringFixed(cur.MinorUnits), k.currency)
 	}
 	if billed != nil {
 		printInvoices(w, billed, cfg.period)
+		printStatements(w, billed)
+	}
+	if billed != nil && month != nil {
+		printPayments(w, month)
+		printDunning(w, month)
+		printDemoClose(w, billed, month)
 	}
 	if len(skipped) > 0 {
 		fmt.Fprintf(w, "\nNo usage generated for these yet: %s\n", strings.Join(skipped, ", "))

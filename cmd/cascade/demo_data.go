@@ -34,11 +34,10 @@ var demoChain = [][]string{
 	{"vendor:nimbus", "distributor:eurodist", "reseller:devhaus"},
 }
 
-// demoCharges picks the usage charges the demo can meter end to end today: sum and count
-// meters, priced per subscription, whose period amount is the price of the period total.
-// Mediation rates the others too, but checking pooled charges, max/unique/latest aggregations
-// and per-transaction min/max fees against an invoice needs billing (issue 5): they are listed
-// as skipped.
+// demoCharges picks the usage charges the demo meters end to end: sum, count, max and
+// unique_count meters priced per subscription. Pooled charges and per-transaction min/max fees
+// (the example catalog has them only on the JPY plan, whose enterprise group the demo's euro
+// channel does not sell to) and latest meters are listed as skipped.
 func demoCharges(cat *rating.Catalog, p *rating.Plan) (ok []*rating.Charge, skipped []string) {
 	for _, ch := range p.Charges {
 		if ch.Kind != rating.ChargeUsage {
@@ -48,7 +47,8 @@ func demoCharges(cat *rating.Catalog, p *rating.Plan) (ok []*rating.Charge, skip
 		switch {
 		case ch.Pool != rating.PoolNone:
 			skipped = append(skipped, fmt.Sprintf("%s/%s (pooled)", p.ID, ch.ID))
-		case m.Aggregation != rating.AggSum && m.Aggregation != rating.AggCount:
+		case m.Aggregation != rating.AggSum && m.Aggregation != rating.AggCount && m.Aggregation != rating.AggMax &&
+			m.Aggregation != rating.AggUniqueCount:
 			skipped = append(skipped, fmt.Sprintf("%s/%s (aggregation %s)", p.ID, ch.ID, m.Aggregation))
 		case ch.Spec.MinFee != nil || ch.Spec.MaxFee != nil:
 			skipped = append(skipped, fmt.Sprintf("%s/%s (per-transaction min/max fee)", p.ID, ch.ID))
@@ -147,6 +147,11 @@ func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, s
 		ch := c.Charges[rng.IntN(len(c.Charges))]
 		m, _ := cat.Meter(ch.Meter)
 		at := period.From.Add(time.Duration(rng.Int64N(int64(span))) * time.Second)
+		attrs := []ledger.Attribute{{Key: "region", Value: []string{"eu-west", "eu-central"}[rng.IntN(2)]}}
+		if m.Aggregation == rating.AggUniqueCount {
+			// 5 to 85 users per customer: the console's stairstep tiers (10, 50) are all reached.
+			attrs = append(attrs, ledger.Attribute{Key: m.Attribute, Value: fmt.Sprintf("u-%03d", rng.IntN(5+20*(1+ci%4)))})
+		}
 		events = append(events, demoEvent{customer: ci, sendAt: at, usage: ledger.Usage{
 			Source:       source,
 			EventID:      fmt.Sprintf("evt-%08d", i+1),
@@ -155,7 +160,7 @@ func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, s
 			Quantity:     demoQuantity(rng, m.Aggregation, ch, int64(1+ci%4)),
 			EventTime:    at,
 			IngestTime:   ingest,
-			Attributes:   []ledger.Attribute{{Key: "region", Value: []string{"eu-west", "eu-central"}[rng.IntN(2)]}},
+			Attributes:   attrs,
 			Account:      c.ID,
 			Subscription: "sub-" + c.ID,
 			PlanVersion:  fmt.Sprintf("%s@%d", c.Plan.ID, c.Plan.Version),
@@ -178,9 +183,10 @@ func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, s
 		case badJSON:
 			raw = fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":%q,"type":`, id, source)
 		case badNegative:
-			raw = demoRecord(nil, id, source, c.Charges[0].Meter, c.ID, at, "-"+demoQuantity(rng, rating.AggSum, c.Charges[0], 1).String(), "eu-west")
+			raw = demoRecord(nil, id, source, c.Charges[0].Meter, c.ID, at, "-"+demoQuantity(rng, rating.AggSum, c.Charges[0], 1).String(),
+				[]ledger.Attribute{{Key: "region", Value: "eu-west"}})
 		case badForeignMeter:
-			raw = demoRecord(nil, id, source, "gpu_seconds", c.ID, at, "1", "eu-west")
+			raw = demoRecord(nil, id, source, "gpu_seconds", c.ID, at, "1", []ledger.Attribute{{Key: "region", Value: "eu-west"}})
 		}
 		events = append(events, demoEvent{customer: -1, bad: kind, raw: raw, sendAt: at})
 	}
@@ -188,7 +194,7 @@ func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, s
 	for i := range events {
 		if events[i].bad == badNone {
 			u := &events[i].usage
-			events[i].raw = demoRecord(nil, u.EventID, u.Source, u.Meter, u.Subject, u.EventTime, u.Quantity.String(), u.Attributes[0].Value)
+			events[i].raw = demoRecord(nil, u.EventID, u.Source, u.Meter, u.Subject, u.EventTime, u.Quantity.String(), u.Attributes)
 		}
 	}
 	return events
@@ -196,9 +202,16 @@ func demoEvents(rng *rand.Rand, cat *rating.Catalog, customers []demoCustomer, s
 
 // demoRecord appends one usage record as the vendor sends it: a CloudEvents 1.0 event in
 // structured JSON (docs/usage-records.md), its quantity a JSON number with its exact text.
-func demoRecord(dst []byte, id, source, meter, subject string, at time.Time, quantity, region string) []byte {
-	return fmt.Appendf(dst, `{"specversion":"1.0","id":%q,"source":%q,"type":%q,"subject":%q,"time":%q,"data":{"quantity":%s,"attributes":{"region":%q}}}`,
-		id, source, meter, subject, at.UTC().Format(time.RFC3339Nano), quantity, region)
+func demoRecord(dst []byte, id, source, meter, subject string, at time.Time, quantity string, attrs []ledger.Attribute) []byte {
+	dst = fmt.Appendf(dst, `{"specversion":"1.0","id":%q,"source":%q,"type":%q,"subject":%q,"time":%q,"data":{"quantity":%s,"attributes":{`,
+		id, source, meter, subject, at.UTC().Format(time.RFC3339Nano), quantity)
+	for i, a := range attrs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = fmt.Appendf(dst, "%q:%q", a.Key, a.Value)
+	}
+	return append(dst, "}}}"...)
 }
 
 // demoQuantity is one event's quantity: 1 for a count meter (each event is one), an amount
@@ -206,7 +219,7 @@ func demoRecord(dst []byte, id, source, meter, subject string, at time.Time, qua
 // a customer's consumption so that some customers cross tiers and others stay inside allowances.
 func demoQuantity(rng *rand.Rand, agg rating.Aggregation, ch *rating.Charge, size int64) decimal.Decimal {
 	switch {
-	case agg == rating.AggCount:
+	case agg == rating.AggCount || agg == rating.AggUniqueCount:
 		return decimal.NewFromInt(1)
 	case ch.Spec.Kind == rating.ModelPercentage:
 		return decimal.New(size*(100+rng.Int64N(9_900)), -2) // 1.00 … 100.00 per transaction, with cents

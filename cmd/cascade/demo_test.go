@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/cascade-billing/cascade/billing"
 	"github.com/cascade-billing/cascade/ledger"
 	"github.com/cascade-billing/cascade/ledger/ledgertest"
 )
@@ -44,8 +45,8 @@ func TestDemoOnEmbeddedLedger(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	checks := checkLine.FindAllString(out, -1)
-	if len(checks) != 13 || strings.Contains(out, "[FAIL]") {
-		t.Errorf("want 13 passing checks:\n%s", out)
+	if len(checks) != 22 || strings.Contains(out, "[FAIL]") {
+		t.Errorf("want 22 passing checks:\n%s", out)
 	}
 	// 30000 distinct events, 600 re-sent, 30 bad: the connector and the pipeline share the 630
 	// extra records between them, and the ledger holds exactly the 30000.
@@ -65,7 +66,13 @@ func TestDemoOnEmbeddedLedger(t *testing.T) {
 			t.Errorf("%q missing:\n%s", want, out)
 		}
 	}
-	for _, want := range []string{"records sent to POST /v1/usage (100%)", "records mediated (100%)"} {
+	// The month after: a payment story, a dunning timeline ending in a suspension, the close.
+	for _, want := range []string{"overpays", "sent twice", "suspend+21", "resumed", "Close of 2026-11", "nimbus → eurodist", "eurodist → devhaus"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing from the summary:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{"records sent to POST /v1/usage (100%)", "records mediated (100%)", "dunning day by day", "closing 2026-11"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("progress %q not shown on stderr:\n%s", want, errOut)
 		}
@@ -140,6 +147,75 @@ func TestDemoFailsWhenLedgerDisagrees(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "reconciliation check failed") {
 		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestDemoFailsWhenCashGoesMissing: a journal whose cash clearing is a cent off what the
+// payments received fails the demo, through the payment journal's check.
+func TestDemoFailsWhenCashGoesMissing(t *testing.T) {
+	lossy := func(context.Context, *env, string) (ledger.Store, error) {
+		return centOff{ledgertest.NewMemStore(), ":" + billing.RoleCashClearing}, nil
+	}
+	code, out, errOut := runDemoWith(t, lossy, "--events", "6000", "--customers", "6")
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d: %s", code, exitFailure, errOut)
+	}
+	if n := strings.Count(out, "[FAIL]"); n != 1 || !strings.Contains(out, "[FAIL] journal after payments") {
+		t.Errorf("want only the payment journal's check to fail, %d failed:\n%s\n%s", n, out, errOut)
+	}
+}
+
+// aggregateSkew reports the ledger's max and distinct-count aggregates off by one unit: a
+// ledger that lost a peak or counted a user twice.
+type aggregateSkew struct {
+	*ledgertest.MemStore
+	max, unique bool
+}
+
+func (s aggregateSkew) PeriodUsage(ctx context.Context, q ledger.PeriodUsageQuery) ([]ledger.AccountUsage, error) {
+	rows, err := s.MemStore.PeriodUsage(ctx, q)
+	for i := range rows {
+		if s.max && rows[i].Max.IsPositive() {
+			rows[i].Max = rows[i].Max.Add(decimal.NewFromInt(1))
+		}
+		if s.unique && rows[i].Unique > 0 {
+			rows[i].Unique++
+		}
+	}
+	return rows, err
+}
+
+// TestDemoFailsWhenAggregatesDisagree: the max and unique_count meters are checked against
+// what was sent, and their invoice lines against the deltas (max) or the distinct values sent
+// (unique_count, rated at close).
+func TestDemoFailsWhenAggregatesDisagree(t *testing.T) {
+	tests := []struct {
+		name        string
+		max, unique bool
+		fails       []string
+	}{
+		{"a peak one GB high", true, false, []string{"ledger quantities = sent quantities", "Σ rated deltas = invoiced usage",
+			"Σ rated deltas = usage on the issued invoices"}},
+		{"one user counted twice", false, true, []string{"ledger quantities = sent quantities", "unique_count lines"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			open := func(context.Context, *env, string) (ledger.Store, error) {
+				return aggregateSkew{ledgertest.NewMemStore(), tt.max, tt.unique}, nil
+			}
+			code, out, _ := runDemoWith(t, open, "--events", "4000", "--customers", "4")
+			if code != exitFailure {
+				t.Errorf("exit %d, want %d", code, exitFailure)
+			}
+			if n := strings.Count(out, "[FAIL]"); n != len(tt.fails) {
+				t.Errorf("%d checks failed, want %d:\n%s", n, len(tt.fails), out)
+			}
+			for _, f := range tt.fails {
+				if !strings.Contains(out, "[FAIL] "+f) {
+					t.Errorf("%q did not fail:\n%s", f, out)
+				}
+			}
+		})
 	}
 }
 
