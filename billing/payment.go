@@ -106,9 +106,13 @@ type Payment struct {
 	// allocations belong to the earlier payments; listed here so the recording shows all it did).
 	CreditApplied []Allocation `json:"credit_applied,omitempty"`
 	Refunds       []Refund     `json:"refunds,omitempty"`
+	// Released is money of this payment's allocations given back by a refund after the invoice
+	// stopped owing it (a credit note after the payment): per invoice, positive amounts.
+	Released []Allocation `json:"released,omitempty"`
 	// Notes explain what was not allocated as asked (a named invoice already paid).
 	Notes []string `json:"notes,omitempty"`
-	// Unallocated = Amount − Σ Allocations − Σ Refunds: the account credit this payment holds.
+	// Unallocated = Amount − Σ Allocations + Σ Released − Σ Refunds: the account credit this
+	// payment holds.
 	Unallocated decimal.Decimal `json:"unallocated"`
 }
 
@@ -147,6 +151,7 @@ func (p *Payment) clone() *Payment {
 	c.Allocations = slices.Clone(p.Allocations)
 	c.CreditApplied = slices.Clone(p.CreditApplied)
 	c.Refunds = slices.Clone(p.Refunds)
+	c.Released = slices.Clone(p.Released)
 	c.Notes = slices.Clone(p.Notes)
 	return &c
 }

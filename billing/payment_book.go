@@ -28,6 +28,9 @@ type paymentEvent struct {
 	Allocations   []Allocation     `json:"allocations,omitempty"`
 	By            string           `json:"by,omitempty"`
 	Refund        *Refund          `json:"refund,omitempty"`
+	// Released: with a refund, what it takes back from this payment's allocations to invoices
+	// that no longer owe them (payment_release.go).
+	Released []Allocation `json:"released,omitempty"`
 }
 
 // paymentEventOf builds a payment event; the payload is JSON with decimals as strings.
@@ -120,6 +123,12 @@ func (p *payments) apply(ev ledger.Event) error {
 		}
 		pay = pay.clone()
 		pay.Refunds = append(pay.Refunds, *d.Refund)
+		for _, a := range d.Released {
+			if a.Payment != id || !a.Amount.IsPositive() || a.Amount.GreaterThan(p.netAllocated(pay, a.Invoice)) {
+				return fmt.Errorf("apply %s: release from %s of %s: %w", ev.Key(), a.Invoice, a.Amount.String(), ErrInvalid)
+			}
+		}
+		pay.Released = append(pay.Released, d.Released...)
 	default:
 		return fmt.Errorf("apply %s: unknown payment event type %q: %w", ev.Key(), ev.Type, ErrInvalid)
 	}
@@ -136,6 +145,9 @@ func (p *payments) apply(ev ledger.Event) error {
 	for _, r := range pay.Refunds {
 		pay.Unallocated = pay.Unallocated.Sub(r.Amount)
 	}
+	for _, a := range pay.Released {
+		pay.Unallocated = pay.Unallocated.Add(a.Amount)
+	}
 	if pay.Unallocated.IsNegative() {
 		return fmt.Errorf("apply %s: payment %s would have allocated or refunded %s more than it received: %w",
 			ev.Key(), id, pay.Unallocated.Neg().String(), ErrConflict)
@@ -143,6 +155,9 @@ func (p *payments) apply(ev ledger.Event) error {
 	// Validated: now change the book.
 	for _, a := range d.Allocations {
 		p.allocated[a.Invoice] = p.allocated[a.Invoice].Add(a.Amount)
+	}
+	for _, a := range d.Released {
+		p.allocated[a.Invoice] = p.allocated[a.Invoice].Sub(a.Amount)
 	}
 	if ev.Type == EventPaymentAllocated {
 		for _, a := range d.Allocations {

@@ -24,6 +24,9 @@ const (
 	TxPayment       = "payment"
 	TxCreditApplied = "credit_applied"
 	TxRefund        = "refund"
+	// TxRelease moves money of an overpaid invoice from the receivable to the payer's credit,
+	// before a refund pays it out (payment_release.go).
+	TxRelease = "refund_release"
 )
 
 // Audit actions of payments.
@@ -36,6 +39,7 @@ const (
 	purposePayment     = "payment"
 	purposeCreditUse   = "credit_applied"
 	purposeRefund      = "refund"
+	purposeRelease     = "refund_release"
 )
 
 // PaymentTransaction is the posting of a payment's receipt (invariant 5): debit the payer's

@@ -9,10 +9,12 @@ import (
 	"github.com/cascade-billing/cascade/ledger"
 )
 
-// RefundPayment gives back part of a payment's unallocated credit (an overpayment). Money
-// already allocated to an invoice is not un-allocated: credit the invoice first (a credit note),
-// and refund what that frees once it is credit. The refund id is the idempotency key: the same
-// id with the same content returns the refund as recorded, with other content ErrConflict.
+// RefundPayment gives back part of a payment's money the account is owed: first its unallocated
+// credit (an overpayment), then money allocated to invoices that no longer owe it because a
+// credit note came after the payment (payment_release.go: released from the invoice, reclassified
+// from the receivable to the payer's credit, then refunded). Money an invoice still owes is not
+// refundable: credit the invoice first. The refund id is the idempotency key: the same id with
+// the same content returns the refund as recorded, with other content ErrConflict.
 func (s *Service) RefundPayment(ctx context.Context, in RefundInput, actor string) (*Refund, error) {
 	switch {
 	case strings.TrimSpace(in.ID) == "":
@@ -48,17 +50,27 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput, actor strin
 	if err := probe.Validate(); err != nil {
 		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
 	}
+	now := s.cfg.Now().UTC().Truncate(time.Second)
+	var released []Allocation
 	if in.Amount.GreaterThan(pay.Unallocated) {
-		return nil, fmt.Errorf("refund %s: amount %s %s exceeds the %s %s of payment %s not allocated to invoices: %w",
-			in.ID, in.Amount.String(), pay.Currency, pay.Unallocated.String(), pay.Currency, pay.ID, ErrConflict)
+		avail := s.releasable(book, pay)
+		free := pay.Unallocated
+		for _, a := range avail {
+			free = free.Add(a.Amount)
+		}
+		if in.Amount.GreaterThan(free) {
+			return nil, fmt.Errorf("refund %s: amount %s %s exceeds the %s %s payment %s holds for the account (unallocated %s, on invoices credited after it %s): %w",
+				in.ID, in.Amount.String(), pay.Currency, free.String(), pay.Currency, pay.ID, pay.Unallocated.String(),
+				free.Sub(pay.Unallocated).String(), ErrConflict)
+		}
+		released = releaseFor(avail, in.Amount.Sub(pay.Unallocated), now)
 	}
 	acc, ok := s.state.Account(pay.Account)
 	if !ok {
 		return nil, fmt.Errorf("refund %s: payer %s of payment %s: %w", in.ID, pay.Account, pay.ID, ErrNotFound)
 	}
-	now := s.cfg.Now().UTC().Truncate(time.Second)
 	r := Refund{ID: in.ID, Payment: pay.ID, Amount: in.Amount, Reason: in.Reason, At: now}
-	ev, err := paymentEventOf(pay.ID, book.seq[pay.ID]+1, EventPaymentRefunded, now, now, actor, paymentEvent{Refund: &r})
+	ev, err := paymentEventOf(pay.ID, book.seq[pay.ID]+1, EventPaymentRefunded, now, now, actor, paymentEvent{Refund: &r, Released: released})
 	if err != nil {
 		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
 	}
@@ -66,7 +78,15 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput, actor strin
 	if err != nil {
 		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
 	}
-	w := &paymentWrite{txs: []ledger.Transaction{tx}, events: []ledger.Event{ev},
+	txs := []ledger.Transaction{tx}
+	if len(released) > 0 {
+		rel, err := ReleaseTransaction(PartyOf(acc), r, released, pay.Currency)
+		if err != nil {
+			return nil, fmt.Errorf("refund %s: %w", in.ID, err)
+		}
+		txs = []ledger.Transaction{rel, tx}
+	}
+	w := &paymentWrite{txs: txs, events: []ledger.Event{ev},
 		audit: []ledger.AuditEntry{paymentAudit(AuditPaymentRefund, PaymentAggregate+pay.ID, r.ID, now, actor,
 			fmt.Sprintf("refund %s of %s %s from payment %s to %s: %s", r.ID, r.Amount.String(), pay.Currency, pay.ID, pay.Account, r.Reason))}}
 	if err := s.writePayment(ctx, book, w); err != nil {

@@ -103,6 +103,13 @@ func (s *Service) Void(ctx context.Context, id, actor string) (*Invoice, error) 
 		if err := orig.RemoveCredit(inv); err != nil {
 			return nil, fmt.Errorf("void %s (%s): %w", id, cur.Number, err)
 		}
+		// A paid invoice whose payments no longer cover it once the note is gone (a refund gave
+		// back what the note had freed): voiding would leave it marked paid while it is owed.
+		paid := s.payments.live(s.state).allocated[orig.ID]
+		if orig.Status == StatusPaid && paid.LessThan(orig.Total.Sub(orig.Credited)) {
+			return nil, fmt.Errorf("void %s (%s): invoice %s was paid and %s %s of it was refunded since; without the note it would be owed again while marked paid — invoice the amount anew instead: %w",
+				id, cur.Number, orig.Number, orig.Total.Sub(orig.Credited).Sub(paid).String(), orig.Currency, ErrConflict)
+		}
 		changed = append(changed, orig)
 	}
 	if err := s.writeVersion(ctx, changed, txs, nil, now, actor); err != nil {

@@ -17,8 +17,11 @@ type paymentView struct {
 	Allocations   []allocationView `json:"allocations"`
 	CreditApplied []allocationView `json:"credit_applied,omitempty"`
 	Refunds       []refundView     `json:"refunds,omitempty"`
-	Notes         []string         `json:"notes,omitempty"`
-	Unallocated   string           `json:"unallocated"`
+	// Released: money of this payment's allocations given back by refunds after a credit note
+	// left the invoice overpaid.
+	Released    []allocationView `json:"released,omitempty"`
+	Notes       []string         `json:"notes,omitempty"`
+	Unallocated string           `json:"unallocated"`
 }
 
 // allocationView is part of a payment applied to one invoice.
@@ -63,6 +66,9 @@ func viewPayment(p *billing.Payment) paymentView {
 	}
 	for _, r := range p.Refunds {
 		v.Refunds = append(v.Refunds, viewRefund(r, p.Currency))
+	}
+	if len(p.Released) > 0 {
+		v.Released = viewAllocations(p.Released, p.Currency)
 	}
 	return v
 }

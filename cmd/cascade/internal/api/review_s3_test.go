@@ -225,3 +225,46 @@ func TestReviewS3VendorRejectListIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewS3CreditedPaidInvoiceCanBeRefunded: C1 pays its invoice, finance credits
+// it in full (the payment's money must become credit, refundable) and refunds that credit. Voiding the credit
+// note then must not leave the invoice paid: the customer has its money back, so either the
+// void is refused or the invoice is open again for its total. Anything else loses the
+// invoice's total.
+func TestReviewS3CreditedPaidInvoiceCanBeRefunded(t *testing.T) {
+	w := newWorld(t)
+	inv := w.invoiceOf("C1")
+	total := inv.Total.StringFixed(2)
+	if r := w.call("POST", "/v1/payments", keyFinance, map[string]any{"id": "p-v", "account": "C1", "amount": total,
+		"currency": "EUR", "received_at": "2026-10-02T09:30:00Z"}); r.status != http.StatusCreated {
+		t.Fatalf("payment: %d %s", r.status, r.body)
+	}
+	if r := w.call("POST", "/v1/credit-notes", keyFinance, map[string]any{"id": "cn-v", "invoice": inv.ID, "reason": "goodwill", "full": true}); r.status != http.StatusCreated {
+		t.Fatalf("credit note: %d %s", r.status, r.body)
+	}
+	// billing.RefundPayment's contract: "credit the invoice first (a credit note), and refund
+	// what that frees once it is credit". The customer paid 169.20 for an invoice now worth 0.
+	// What the customer is owed: its credit plus its overpaid invoices (Balance.Overpaid).
+	bal := w.svc.Balance("C1")
+	owed := bal.Credit
+	for _, o := range bal.Overpaid {
+		owed = owed.Sub(o.Open)
+	}
+	if !owed.Equal(inv.Total) {
+		t.Errorf("after paying %s and a full credit note, C1 is owed %s (credit %s, overpaid %v); want %s", total, owed, bal.Credit, bal.Overpaid, total)
+	}
+	r := w.call("POST", "/v1/payments/p-v/refunds", keyFinance, map[string]any{"id": "rf-v", "amount": total, "reason": "credited"})
+	if r.status != http.StatusCreated {
+		t.Fatalf("refund of the credit a full credit note freed: %d %.300s; want 201", r.status, r.body)
+	}
+	v := w.call("POST", "/v1/invoices/cn-v/void", keyFinance, nil)
+	if v.status != http.StatusOK {
+		return // refused: sound
+	}
+	got, _ := w.svc.Invoice(inv.ID)
+	bal = w.svc.Balance("C1")
+	if got.Status == billing.StatusPaid || !bal.Due.Equal(inv.Total) {
+		t.Errorf("after pay %s, credit in full, refund %s and void of the credit note: invoice %s, balance due %s; want it open for %s",
+			total, total, got.Status, bal.Due, total)
+	}
+}
