@@ -19,7 +19,7 @@ import (
 // webhook at POST /v1/payments/webhook).
 func (s *server) handler(keys *api.Keyring) (http.Handler, error) {
 	acfg := api.Config{Billing: s.svc, Store: s.store, Keys: keys, Usage: s.med, Replayer: &replayer{m: s.med},
-		Now: s.now, Logger: s.log}
+		BeforeCycle: func(ctx context.Context) error { return s.med.waitCaughtUp(ctx, apiCatchUp) }, Now: s.now, Logger: s.log}
 	if secret := s.cfg.Payments.WebhookSecret; secret != "" {
 		wh, err := webhook.New(webhook.Config{Secret: []byte(secret), Service: s.svc, Now: s.now, Logger: s.log})
 		if err != nil {

@@ -248,3 +248,19 @@ func (m *serveMediation) close(log *slog.Logger) {
 		log.Info("shutdown: embedded Kafka broker stopped")
 	}
 }
+
+// How long a cycle waits for mediation to catch up: one asked for through the API answers 503
+// after apiCatchUp; a scheduled one is skipped after scheduleCatchUp (the next trigger runs it).
+const (
+	apiCatchUp      = 30 * time.Second
+	scheduleCatchUp = 2 * time.Minute
+)
+
+// waitCaughtUp waits, at most limit, until the consumer group has committed every record the
+// raw topic held when called (kafka.WaitCaughtUp): a cycle then reads every quantity accepted
+// before it started.
+func (m *serveMediation) waitCaughtUp(ctx context.Context, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	return kafka.WaitCaughtUp(ctx, kafka.CatchUpConfig{Brokers: m.brokers, Topic: m.cfg.RawTopic, GroupID: m.cfg.Group})
+}

@@ -9,6 +9,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -33,6 +34,11 @@ type Config struct {
 	// Replayer puts rejected records back into mediation (the raw topic) once the catalog or
 	// the directory is fixed; nil: replay answers 503.
 	Replayer Replayer
+	// BeforeCycle, when set, runs before POST /v1/cycles issues anything: `serve` waits there
+	// until mediation has put every record produced so far in the ledger, so a cycle never
+	// reads a period's quantities while accepted usage is still on its way. An error answers
+	// 503 with Retry-After (nothing issued).
+	BeforeCycle func(ctx context.Context) error
 
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default slog.Default()

@@ -58,6 +58,15 @@ func (a *API) runCycle(w http.ResponseWriter, r *http.Request, _ Principal) {
 		writeError(w, http.StatusBadRequest, "invalid", "as_of: "+asOf.Format(time.RFC3339)+" is after now ("+now.Format(time.RFC3339)+")", "as_of")
 		return
 	}
+	if a.cfg.BeforeCycle != nil {
+		if err := a.cfg.BeforeCycle(r.Context()); err != nil {
+			a.cfg.Logger.Warn("invoice cycle refused: mediation behind", "as_of", asOf, "err", err)
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "unavailable",
+				"usage accepted so far is not all in the ledger yet ("+err.Error()+"); nothing was issued, retry", "")
+			return
+		}
+	}
 	rep, err := a.cfg.Billing.RunCycle(r.Context(), asOf)
 	if err != nil && !errors.Is(err, billing.ErrIncomplete) {
 		a.writeFail(w, r, err)
