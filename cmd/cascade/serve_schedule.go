@@ -83,9 +83,11 @@ func (sc *serveScheduler) runCycleNow(ctx context.Context) error { return sc.cyc
 func (sc *serveScheduler) runCycle(ctx context.Context, asOf time.Time) error {
 	st := sc.s.stats
 	st.cycleRuns.Add(1)
-	if err := sc.s.med.waitCaughtUp(ctx, scheduleCatchUp); err != nil {
-		st.cycleFailures.Add(1)
-		return fmt.Errorf("invoice cycle as of %s skipped, retried at the next trigger: %w", asOf.Format(time.RFC3339), err)
+	if m := sc.s.med; m != nil { // nil only in tests of the scheduler alone
+		if err := m.waitCaughtUp(ctx, scheduleCatchUp); err != nil {
+			st.cycleFailures.Add(1)
+			return fmt.Errorf("invoice cycle as of %s skipped, retried at the next trigger: %w", asOf.Format(time.RFC3339), err)
+		}
 	}
 	rep, err := sc.s.svc.RunCycle(ctx, asOf)
 	st.invoicesIssued.Add(int64(rep.Invoices))
