@@ -106,7 +106,9 @@ func (c *Catalog) meterVendors() map[string][]string {
 	return out
 }
 
-// mergeInto runs build's checks for the fragment's elements against c and adds them to c.
+// mergeInto checks raw's vendors, products, meters, plans and coupons against c (uniqueness,
+// references, windows) and adds them to c, reindexed: all of a catalog file's elements but its
+// price lists, which build adds after it and a merged fragment may not have.
 func (l *loader) mergeInto(raw *rawCatalog, c *Catalog) {
 	for _, it := range raw.vendors {
 		if ldUnique(l, it.path+".id", "vendor id", it.v.ID, c.vendors, it.v) {

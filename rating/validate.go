@@ -9,55 +9,8 @@ func (l *loader) build(raw *rawCatalog) *Catalog {
 		vendors: map[string]*Vendor{}, products: map[string]*Product{}, meters: map[string]*Meter{},
 		plans: map[string][]*Plan{}, priceLists: map[string]*PriceList{}, coupons: map[string]*Coupon{},
 	}
-	for _, it := range raw.vendors {
-		if ldUnique(l, it.path+".id", "vendor id", it.v.ID, c.vendors, it.v) {
-			c.Vendors = append(c.Vendors, *it.v)
-		}
-	}
-	for _, it := range raw.products {
-		if _, ok := c.vendors[it.v.Vendor]; !ok && it.v.Vendor != "" {
-			l.errPath(it.path+".vendor", "unknown vendor %q", it.v.Vendor)
-		}
-		if ldUnique(l, it.path+".id", "product id", it.v.ID, c.products, it.v) {
-			c.Products = append(c.Products, *it.v)
-		}
-	}
-	for _, it := range raw.meters {
-		m := it.v
-		switch {
-		case m.Aggregation == AggUniqueCount && m.Attribute == "":
-			l.errPath(it.path+".attribute", "required when aggregation is unique_count (the attribute whose distinct values are counted)")
-		case m.Aggregation != AggUniqueCount && m.Attribute != "":
-			l.errPath(it.path+".attribute", "only used with aggregation unique_count")
-		}
-		if ldUnique(l, it.path+".id", "meter id", m.ID, c.meters, m) {
-			c.Meters = append(c.Meters, *m)
-		}
-	}
-	l.buildPlans(raw, c)
+	l.mergeInto(raw, c)
 	l.buildPriceLists(raw, c)
-	for _, it := range raw.coupons {
-		cp := it.v
-		if cp.Plan != "" && len(c.plans[cp.Plan]) == 0 {
-			l.errPath(it.path+".plan", "unknown plan %q", cp.Plan)
-		}
-		if !cp.ValidFrom.IsZero() && !cp.ValidTo.IsZero() && !cp.ValidTo.After(cp.ValidFrom) {
-			l.errPath(it.path+".valid_to", "must be after valid_from")
-		}
-		if ldUnique(l, it.path+".code", "coupon code", cp.Code, c.coupons, cp) {
-			c.Coupons = append(c.Coupons, cp)
-		}
-	}
-	// The slices above hold copies; point the indexes at them so both views agree.
-	for i := range c.Vendors {
-		c.vendors[c.Vendors[i].ID] = &c.Vendors[i]
-	}
-	for i := range c.Products {
-		c.products[c.Products[i].ID] = &c.Products[i]
-	}
-	for i := range c.Meters {
-		c.meters[c.Meters[i].ID] = &c.Meters[i]
-	}
 	return c
 }
 
