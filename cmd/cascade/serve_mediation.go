@@ -121,7 +121,8 @@ func (m *serveMediation) build(cat *rating.Catalog) error {
 		return fmt.Errorf("mediation pipeline: %w", err)
 	}
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: m.brokers, Topic: m.cfg.RawTopic, GroupID: m.cfg.Group,
-		BatchSize: m.cfg.BatchSize, Logger: m.log, Clock: m.now})
+		BatchSize: m.cfg.BatchSize, SessionTimeout: m.cfg.SessionTimeout.D(), HeartbeatInterval: m.cfg.HeartbeatInterval.D(),
+		Logger: m.log, Clock: m.now})
 	if err != nil {
 		return fmt.Errorf("mediation source: %w", err)
 	}

@@ -77,6 +77,11 @@ type Kafka struct {
 	Group         string         `yaml:"group"`
 	// BatchSize is the consumer's records per batch (one ledger write each).
 	BatchSize int `yaml:"batch_size"`
+	// SessionTimeout is how long the group waits for a silent member (a crashed instance)
+	// before its partitions move to the others; HeartbeatInterval must be well below it.
+	// Zero keeps the source's defaults (30s and 3s).
+	SessionTimeout    Duration `yaml:"session_timeout"`
+	HeartbeatInterval Duration `yaml:"heartbeat_interval"`
 }
 
 // EmbeddedKafka is the in-process broker; its raw topic gets Partitions partitions.
