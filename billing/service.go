@@ -112,9 +112,15 @@ func New(cfg Config) (*Service, error) {
 
 // Load rebuilds the state from every event in the ledger: accounts and subscriptions, number
 // series, document snapshots. It replaces what was in memory.
-func (s *Service) Load(ctx context.Context) error {
+func (s *Service) Load(ctx context.Context) error { return s.reload(ctx, slog.LevelInfo) }
+
+// Refresh is Load for an instance following another one that writes billing (a deployment of
+// several instances): the same rebuild, logged at debug level since it runs every few seconds.
+func (s *Service) Refresh(ctx context.Context) error { return s.reload(ctx, slog.LevelDebug) }
+
+func (s *Service) reload(ctx context.Context, level slog.Level) error {
 	s.mu.Lock()
-	err := s.load(ctx)
+	err := s.loadAt(ctx, level)
 	listeners := slices.Clone(s.mod.listeners) // H3: OnCatalog (moderation.go)
 	s.mu.Unlock()
 	if err == nil {
@@ -123,7 +129,9 @@ func (s *Service) Load(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) load(ctx context.Context) error {
+func (s *Service) load(ctx context.Context) error { return s.loadAt(ctx, slog.LevelInfo) }
+
+func (s *Service) loadAt(ctx context.Context, level slog.Level) error {
 	events, err := s.cfg.Store.Events(ctx, ledger.EventQuery{})
 	if err != nil {
 		return fmt.Errorf("load billing state: %w", err)
@@ -131,6 +139,11 @@ func (s *Service) load(ctx context.Context) error {
 	lc, err := rebuildCatalog(s.cfg.Catalog, events) // H3: base catalog + approved drafts (moderation_load.go)
 	if err != nil {
 		return fmt.Errorf("load billing state: %w", err)
+	}
+	if prev := s.mod.live.Load(); prev != nil && lc.published > 0 && lc.published == s.mod.published {
+		// The same approved drafts (they are numbered without gaps): keep the catalog in use,
+		// so a reload (a follower's, or a writer's on election) does not restart mediation.
+		lc.live = prev
 	}
 	st, num := NewState(lc.live), NewNumbering()
 	docs, seqs, credited := map[string]*Invoice{}, map[string]uint64{}, map[string][]string{}
@@ -170,7 +183,7 @@ func (s *Service) load(ctx context.Context) error {
 	s.state, s.numbering, s.docs, s.docSeq, s.credited, s.broken = st, num, docs, seqs, credited, nil
 	s.wholesale = wb
 	s.publish(lc.live, lc.drafts, lc.published)
-	s.log.Info("billing state loaded", "events", len(events), "accounts", len(st.Accounts()),
+	s.log.Log(ctx, level, "billing state loaded", "events", len(events), "accounts", len(st.Accounts()),
 		"subscriptions", len(st.Subscriptions()), "documents", len(docs))
 	return nil
 }

@@ -74,13 +74,14 @@ type server struct {
 	now   func() time.Time
 	start time.Time
 
-	svc   *billing.Service
-	store ledger.Store
-	med   *serveMediation
-	sched *serveScheduler
-	http  *http.Server
-	addr  string // the bound listen address
-	stats *serveStats
+	svc    *billing.Service
+	store  ledger.Store
+	med    *serveMediation
+	sched  *serveScheduler
+	writer *writerLease // nil only in tests of parts alone: then this process is the writer
+	http   *http.Server
+	addr   string // the bound listen address
+	stats  *serveStats
 }
 
 // serve runs the service until ctx is cancelled or a component fails, then shuts down
@@ -111,6 +112,14 @@ func serve(ctx context.Context, e *env, cfg *config.Config, opts serveOptions) (
 		return err
 	}
 	defer s.med.close(s.log)
+
+	if s.writer, err = s.med.startWriter(ctx, s); err != nil {
+		s.med.stopSource(s.log)
+		return err
+	}
+	// Deferred after the mediation close and before the scheduler stop, so it runs between them:
+	// a running cycle finishes before this instance leaves the election.
+	defer s.writer.close()
 
 	if s.sched, err = startScheduler(ctx, s); err != nil {
 		s.med.stopSource(s.log)

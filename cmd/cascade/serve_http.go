@@ -19,7 +19,8 @@ import (
 // webhook at POST /v1/payments/webhook).
 func (s *server) handler(keys *api.Keyring) (http.Handler, error) {
 	acfg := api.Config{Billing: s.svc, Store: s.store, Keys: keys, Usage: s.med, Replayer: &replayer{m: s.med},
-		BeforeCycle: func(ctx context.Context) error { return s.med.waitCaughtUp(ctx, apiCatchUp) }, Now: s.now, Logger: s.log}
+		BeforeCycle: func(ctx context.Context) error { return s.med.waitCaughtUp(ctx, apiCatchUp) }, Now: s.now, Logger: s.log,
+		Writer: s.writer.admit}
 	if secret := s.cfg.Payments.WebhookSecret; secret != "" {
 		wh, err := webhook.New(webhook.Config{Secret: []byte(secret), Service: s.svc, Now: s.now, Logger: s.log})
 		if err != nil {
@@ -44,7 +45,9 @@ func (s *server) handler(keys *api.Keyring) (http.Handler, error) {
 
 // readiness is /readyz's answer: each part and whether it is ready.
 type readiness struct {
-	Ready  bool              `json:"ready"`
+	Ready bool `json:"ready"`
+	// Writer says whether this instance is the billing writer (commands and schedulers).
+	Writer bool              `json:"writer"`
 	Checks map[string]string `json:"checks"` // part → "ok" or what is wrong
 }
 
@@ -53,7 +56,7 @@ type readiness struct {
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	rd := readiness{Ready: true, Checks: map[string]string{}}
+	rd := readiness{Ready: true, Writer: s.writer.isWriter(), Checks: map[string]string{}}
 	check := func(part string, err error) {
 		if err != nil {
 			rd.Ready = false

@@ -81,6 +81,12 @@ func (sc *serveScheduler) runCycleNow(ctx context.Context) error { return sc.cyc
 // this process started: queueing is idempotent, so a crash between issuing and queueing is
 // caught up by the next run, while a first start does not notify an old backlog.
 func (sc *serveScheduler) runCycle(ctx context.Context, asOf time.Time) error {
+	release, err := sc.s.writer.admit()
+	defer release()
+	if err != nil {
+		sc.s.log.Info("invoice cycle trigger skipped: another instance is the billing writer", "as_of", asOf.Format(time.RFC3339))
+		return nil
+	}
 	st := sc.s.stats
 	st.cycleRuns.Add(1)
 	if m := sc.s.med; m != nil { // nil only in tests of the scheduler alone
@@ -133,6 +139,12 @@ func (sc *serveScheduler) runDunning(ctx context.Context) {
 		return
 	}
 	defer sc.dunMu.Unlock()
+	release, err := sc.s.writer.admit()
+	defer release()
+	if err != nil {
+		sc.s.log.Info("dunning trigger skipped: another instance is the billing writer")
+		return
+	}
 	st := sc.s.stats
 	st.dunningRuns.Add(1)
 	now := sc.s.now()
@@ -158,9 +170,14 @@ func (sc *serveScheduler) dispatchLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		release, err := sc.s.writer.admit()
+		if err != nil {
+			continue // the writer delivers the outbox
+		}
 		st := sc.s.stats
 		st.dispatchRuns.Add(1)
 		rep, err := sc.dispatch.DispatchOnce(ctx)
+		release()
 		st.notificationsSent.Add(int64(rep.Delivered))
 		st.notificationsDead.Add(int64(rep.DeadLettered))
 		if err != nil && !errors.Is(err, context.Canceled) {

@@ -39,6 +39,10 @@ type Config struct {
 	// reads a period's quantities while accepted usage is still on its way. An error answers
 	// 503 with Retry-After (nothing issued).
 	BeforeCycle func(ctx context.Context) error
+	// Writer, when set, admits a request that changes billing while this instance is the
+	// billing writer (release is called when the request is answered) or says why not: such
+	// routes then answer 503 not_writer (several instances, one writer).
+	Writer func() (release func(), err error)
 
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default slog.Default()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/cascade-billing/cascade/billing"
 )
@@ -23,6 +24,11 @@ type ErrorBody struct {
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.roles == nil {
+			release, ok := a.admitWriter(w, rt)
+			if !ok {
+				return
+			}
+			defer release()
 			rt.handle(w, r, Principal{})
 			return
 		}
@@ -40,8 +46,33 @@ func (a *API) wrap(rt route) http.Handler {
 			writeError(w, http.StatusForbidden, "forbidden", msg, "")
 			return
 		}
+		release, ok := a.admitWriter(w, rt)
+		if !ok {
+			return
+		}
+		defer release()
 		rt.handle(w, r, p)
 	})
+}
+
+// readOnlyPosts are the POST routes that change no billing state: any instance answers them.
+var readOnlyPosts = []string{"POST /v1/usage", "POST /v1/invoices/preview", "POST /v1/rejects/replay"}
+
+// admitWriter admits rt while this instance is the billing writer, or answers 503 not_writer
+// (ok false) when rt changes billing and another instance writes; the client retries, or
+// sends commands to the writer. release is called once the request is answered.
+func (a *API) admitWriter(w http.ResponseWriter, rt route) (release func(), ok bool) {
+	if a.cfg.Writer == nil || strings.HasPrefix(rt.pattern, "GET ") || slices.Contains(readOnlyPosts, rt.pattern) {
+		return func() {}, true
+	}
+	release, err := a.cfg.Writer()
+	if err == nil {
+		return release, true
+	}
+	w.Header().Set("Retry-After", "5")
+	writeError(w, http.StatusServiceUnavailable, "not_writer",
+		err.Error()+": billing commands go to the instance whose GET /readyz says \"writer\": true; retry", "")
+	return nil, false
 }
 
 // writeJSON answers with v as JSON.

@@ -53,6 +53,7 @@ type world struct {
 	store *ledgertest.MemStore
 	api   *api.API
 	srv   *httptest.Server
+	ring  *api.Keyring
 }
 
 // customers of the world, by reseller.
@@ -127,6 +128,7 @@ func newWorld(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.ring = ring
 	w.api, err = api.New(api.Config{Billing: w.svc, Store: w.store, Keys: ring, Now: w.clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -82,6 +82,9 @@ type Kafka struct {
 	// Zero keeps the source's defaults (30s and 3s).
 	SessionTimeout    Duration `yaml:"session_timeout"`
 	HeartbeatInterval Duration `yaml:"heartbeat_interval"`
+	// WriterTopic is the one-partition topic whose consumer group (the mediation group's
+	// name + ".writer") elects the instance that writes billing (docs/operations.md).
+	WriterTopic string `yaml:"writer_topic"`
 }
 
 // EmbeddedKafka is the in-process broker; its raw topic gets Partitions partitions.
@@ -97,6 +100,9 @@ type Billing struct {
 	Grace Duration `yaml:"grace"`
 	// LateWindow is how far back the cycle looks for usage of already invoiced periods.
 	LateWindow Duration `yaml:"late_window"`
+	// FollowInterval is how often an instance that is not the billing writer reloads billing
+	// from the ledger (its reads and usage enrichment catch up with the writer's changes).
+	FollowInterval Duration `yaml:"follow_interval"`
 	// BatchSize is how many invoices one ledger write issues.
 	BatchSize int `yaml:"batch_size"`
 }

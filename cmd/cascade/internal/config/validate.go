@@ -37,6 +37,8 @@ const (
 	DefaultRawTopic        = "usage.raw"
 	DefaultRejectedTopic   = "usage.rejected"
 	DefaultGroup           = "cascade-mediation"
+	DefaultWriterTopic     = "cascade.writer"
+	DefaultFollowInterval  = Duration(10 * time.Second)
 	DefaultCycle           = "15 0 * * *" // daily at 00:15 UTC
 	DefaultGrace           = Duration(time.Hour)
 	DefaultDunningCron     = "0 6 * * *"
@@ -74,6 +76,10 @@ func (c *Config) defaults() {
 	set(&c.Kafka.RawTopic, DefaultRawTopic)
 	set(&c.Kafka.RejectedTopic, DefaultRejectedTopic)
 	set(&c.Kafka.Group, DefaultGroup)
+	set(&c.Kafka.WriterTopic, DefaultWriterTopic)
+	if c.Billing.FollowInterval == 0 {
+		c.Billing.FollowInterval = DefaultFollowInterval
+	}
 	set(&c.Billing.Cycle, DefaultCycle)
 	if c.Billing.Grace == 0 {
 		c.Billing.Grace = DefaultGrace
@@ -115,6 +121,12 @@ func (c *Config) validate() []string {
 	}
 	if c.Kafka.BatchSize < 0 {
 		bad("kafka.batch_size", "must not be negative")
+	}
+	if c.Kafka.WriterTopic == c.Kafka.RawTopic || c.Kafka.WriterTopic == c.Kafka.RejectedTopic {
+		bad("kafka.writer_topic", "must differ from raw_topic and rejected_topic")
+	}
+	if c.Billing.FollowInterval < 0 {
+		bad("billing.follow_interval", "must not be negative")
 	}
 	if c.Kafka.RawTopic == c.Kafka.RejectedTopic {
 		bad("kafka.rejected_topic", "must differ from raw_topic")
