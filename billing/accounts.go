@@ -78,6 +78,12 @@ func (s *State) UpdateAccount(a Account, at time.Time, actor string) ([]ledger.E
 	return []ledger.Event{ev}, nil
 }
 
+// maxPaymentTermsDays bounds payment terms (ten years, beyond any real terms). Unbounded terms
+// put an invoice's due date past year 9999, where its snapshot does not encode: the invoice
+// cycle then failed for every buyer and later requests answered 500 (found while fuzzing the
+// API's bodies; cmd/cascade/internal/api TestFuzzFoundPaymentTermsBounded).
+const maxPaymentTermsDays = 3650
+
 // validateAccount checks every field but the id's uniqueness, naming the field in the error.
 func (s *State) validateAccount(a *Account) error {
 	fail := func(field, format string, kind error, args ...any) error {
@@ -92,8 +98,8 @@ func (s *State) validateAccount(a *Account) error {
 	if a.BillingDay < 0 || a.BillingDay > 28 {
 		return fail("billing_day", "%d: want 0 (anniversary) or 1..28", ErrInvalid, a.BillingDay)
 	}
-	if a.PaymentTermsDays < 0 {
-		return fail("payment_terms_days", "%d: want 0 or more", ErrInvalid, a.PaymentTermsDays)
+	if a.PaymentTermsDays < 0 || a.PaymentTermsDays > maxPaymentTermsDays {
+		return fail("payment_terms_days", "%d: want 0 to %d", ErrInvalid, a.PaymentTermsDays, maxPaymentTermsDays)
 	}
 	if strings.TrimSpace(a.TaxJurisdiction) == "" {
 		return fail("tax_jurisdiction", "required (taxes are computed per jurisdiction)", ErrInvalid)

@@ -8,6 +8,10 @@ import (
 	"github.com/cascade-billing/cascade/rating"
 )
 
+// maxTrialDays bounds a trial (100 years): a longer one is a typo, and one ending past year 9999
+// cannot even be recorded (its event does not encode), which failed the request as a 500.
+const maxTrialDays = 36525
+
 // CreateSubscription validates a new subscription and returns its "created" event. Only
 // customers subscribe: distributors and resellers pay for their customers' subscriptions through
 // the channel (their own invoices are built from the same subscriptions at their buy prices), so
@@ -47,8 +51,8 @@ func (s *State) CreateSubscription(c NewSubscription, at time.Time, actor string
 	if c.TrialDays != nil {
 		trial = *c.TrialDays
 	}
-	if trial < 0 {
-		return nil, fail("trial_days", fmt.Errorf("%d: want 0 or more: %w", trial, ErrInvalid))
+	if trial < 0 || trial > maxTrialDays {
+		return nil, fail("trial_days", fmt.Errorf("%d: want 0 to %d: %w", trial, maxTrialDays, ErrInvalid))
 	}
 	term := c.Term
 	if term == "" {

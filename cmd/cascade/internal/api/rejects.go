@@ -82,15 +82,21 @@ func (a *API) rejectsWindow(from, to string) (ledger.Period, string, error) {
 	return ledger.Period{From: start, To: end}, "", nil
 }
 
+// rejectsTime reads an instant of the rejects window. Like every instant a request names, it
+// must lie in minTime..maxTime: the ledger refuses to query outside its storable range, and
+// that refusal must be the client's 400, not a 500 (found by the body fuzz harness,
+// testdata/fuzz/FuzzCatalogBodies/replay_*).
 func rejectsTime(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC(), nil
-	}
-	t, err := time.Parse(time.DateOnly, v)
+	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", v)
+		if t, err = time.Parse(time.DateOnly, v); err != nil {
+			return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", v)
+		}
 	}
-	return t, nil
+	if t.Before(minTime) || !t.Before(maxTime) {
+		return time.Time{}, fmt.Errorf("%s is outside %s..%s", v, minTime.Format(time.RFC3339), maxTime.Format(time.RFC3339))
+	}
+	return t.UTC(), nil
 }
 
 // listRejects: GET /v1/rejects?from=&to=&reason=&source=&limit=. A vendor sees only rejects
