@@ -15,13 +15,16 @@ CHDB_DIR    := $(CACHE_DIR)/chdb-$(CHDB_VERSION)
 CHDB_LIB    := $(CHDB_DIR)/libchdb.so
 CLICKHOUSE_SERVER := /usr/sbin/clickhouse-server
 BIN         := bin/cascade
-# Fuzz targets run for this long each under `make test`; longer under `make fuzz`.
+# Fuzz targets run for this long each under `make test`; longer under `make chaos`.
 FUZZTIME    ?= 10s
+CHAOS_FUZZTIME ?= 30s
+# How long `make soak` keeps the service under load.
+SOAK        ?= 30m
 
 export CHDB_LIB_PATH := $(CHDB_LIB)
 export CGO_ENABLED := 1
 
-.PHONY: all build demo test fuzz bench deps tools clickhouse chdb clean
+.PHONY: all build demo test fuzz chaos soak bench deps tools clickhouse chdb clean
 
 all: build
 
@@ -86,6 +89,24 @@ fuzz:
 	    fi; \
 	  done; \
 	done
+
+## chaos: every fuzz target for CHAOS_FUZZTIME, then the fault-injection suite in full (issue #8:
+## 100 kills, 10 ClickHouse outages of 60 s, two instances, broker faults). `make test` runs the
+## same suite reduced. The suite's log goes to chaos.log; the last line printed is the summary
+## `chaos: kills=… outages=… records=… lost=0 doubled=0 identity=ok invoices=identical`, and any
+## loss, double count, broken identity or invoice difference fails the target.
+chaos: deps
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(CHAOS_FUZZTIME)
+	CASCADE_CHAOS=full $(GO) test -count=1 -v -timeout 150m ./cmd/cascade/internal/chaos/ 2>&1 | tee chaos.log \
+	  | grep --line-buffered -E '^(=== RUN|--- )|_test.go:[0-9]+: ' || true
+	@grep -E '^(--- FAIL|FAIL|panic)' chaos.log || true
+	@grep '^chaos: ' chaos.log | tail -n 1
+	@grep -q '^ok' chaos.log && ! grep -q '^chaos: FAIL' chaos.log
+
+## soak: the service at half its measured maximum throughput for SOAK (30m), RSS and goroutines
+## printed every minute; fails unless both are flat after warm-up.
+soak: deps
+	CASCADE_SOAK=$(SOAK) $(GO) test -count=1 -v -timeout 90m -run '^TestSoak$$' ./cmd/cascade/internal/soak/
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
