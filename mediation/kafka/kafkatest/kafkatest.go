@@ -47,6 +47,10 @@ func Start(tb testing.TB, opts ...kfake.Opt) *Cluster {
 // Brokers returns the host:port of every broker.
 func (c *Cluster) Brokers() []string { return append([]string(nil), c.brokers...) }
 
+// Kfake returns the underlying kfake cluster, for fault tests that inject broker errors with its
+// request hooks (Fault, ControlKey) or move coordinators and partition leaders.
+func (c *Cluster) Kfake() *kfake.Cluster { return c.c }
+
 // Close stops the cluster; it is idempotent.
 func (c *Cluster) Close() { c.c.Close() }
 
