@@ -33,6 +33,34 @@ type Usage struct {
 	PlanVersion  string
 	PricingGroup string   // empty when no pooled pricing applies
 	Chain        []string // channel chain from vendor down to the customer, e.g. [vendor:V, distributor:D, reseller:R]
+	// Rated are the rated deltas the event adds to its charges, stored in the same row: one
+	// row per record instead of two halves what the ledger writes and merges on the hot path
+	// (docs/ledger.md). Each is the RatedDelta Delta(i) returns; readers (RatedTotals,
+	// ScanRated) see them exactly like deltas written through WriteRated.
+	Rated []Rating
+}
+
+// RatingVersion is the version of a rated delta carried by its usage row (Usage.Rated). A
+// re-rating is written through WriteRated with the same id and a higher version, and wins.
+const RatingVersion = 1
+
+// Rating is a rated delta carried by its usage row: only what differs from the row. Its
+// source, event id, account, pricing group, subscription, plan version, meter and event time
+// are the row's, and its version is RatingVersion.
+type Rating struct {
+	ID       string // as RatedDelta.ID: deterministic, unique across all deltas
+	Charge   string
+	Quantity decimal.Decimal // Decimal(38, 12)
+	Amount   decimal.Decimal // Decimal(38, 18), unrounded
+	Currency string
+}
+
+// Delta returns the i-th rating of u as the rated delta it stands for.
+func (u *Usage) Delta(i int) RatedDelta {
+	r := &u.Rated[i]
+	return RatedDelta{ID: r.ID, Version: RatingVersion, Source: u.Source, EventID: u.EventID, Account: u.Account,
+		PricingGroup: u.PricingGroup, Subscription: u.Subscription, PlanVersion: u.PlanVersion, Charge: r.Charge,
+		Meter: u.Meter, EventTime: u.EventTime, Quantity: r.Quantity, Amount: r.Amount, Currency: r.Currency}
 }
 
 // Key returns the identity used in errors: "source/event_id".
@@ -53,6 +81,19 @@ func (u *Usage) Validate() error {
 		if a.Key == "" {
 			v.fail(ErrInvalid, "attributes["+itoa(i)+"].key", "is required")
 		}
+	}
+	for i := range u.Rated {
+		r := &u.Rated[i]
+		if r.ID != "" && r.Charge != "" && checkDecimal(r.Quantity, QuantityScale) == "" &&
+			checkDecimal(r.Amount, AmountScale) == "" && len(r.Currency) == 3 && isUpper(r.Currency) {
+			continue // valid: no field names built on the hot path
+		}
+		f := "rated[" + itoa(i) + "]."
+		v.required(f+"id", r.ID)
+		v.required(f+"charge", r.Charge)
+		v.decimal(f+"quantity", r.Quantity, QuantityScale)
+		v.decimal(f+"amount", r.Amount, AmountScale)
+		v.currency(f+"currency", r.Currency)
 	}
 	return v.result()
 }

@@ -36,6 +36,16 @@ func parseRow(t *testing.T, table chsql.Table, data []byte) map[string]string {
 		off += n
 		return data[off-n : off]
 	}
+	dec := func(typ string) string {
+		scale, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(typ, "Decimal(38, "), ")"))
+		lo, hi := binary.LittleEndian.Uint64(fixed(8)), binary.LittleEndian.Uint64(fixed(8))
+		v := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
+		v.Or(v, new(big.Int).SetUint64(lo))
+		if hi>>63 == 1 {
+			v.Sub(v, new(big.Int).Lsh(big.NewInt(1), 128))
+		}
+		return decimal.NewFromBigInt(v, int32(-scale)).String()
+	}
 	for _, c := range table.Columns {
 		switch {
 		case c.Type == "String":
@@ -55,14 +65,15 @@ func parseRow(t *testing.T, table chsql.Table, data []byte) map[string]string {
 		case c.Type == "UInt32", c.Type == "Int32":
 			out[c.Name] = strconv.FormatInt(int64(int32(binary.LittleEndian.Uint32(fixed(4)))), 10)
 		case strings.HasPrefix(c.Type, "Decimal(38, "):
-			scale, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(c.Type, "Decimal(38, "), ")"))
-			lo, hi := binary.LittleEndian.Uint64(fixed(8)), binary.LittleEndian.Uint64(fixed(8))
-			v := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
-			v.Or(v, new(big.Int).SetUint64(lo))
-			if hi>>63 == 1 {
-				v.Sub(v, new(big.Int).Lsh(big.NewInt(1), 128))
+			out[c.Name] = dec(c.Type)
+		case strings.HasPrefix(c.Type, "Array(Decimal(38, "):
+			n, k := binary.Uvarint(data[off:])
+			off += k
+			var parts []string
+			for i := uint64(0); i < n; i++ {
+				parts = append(parts, dec(strings.TrimSuffix(strings.TrimPrefix(c.Type, "Array("), ")")))
 			}
-			out[c.Name] = decimal.NewFromBigInt(v, int32(-scale)).String()
+			out[c.Name] = strings.Join(parts, ",")
 		default:
 			t.Fatalf("%s.%s: type %s not handled by the layout test", table.Name, c.Name, c.Type)
 		}
@@ -78,7 +89,9 @@ func TestEncodersMatchChsqlTables(t *testing.T) {
 	ts := strconv.FormatInt(at.Unix(), 10)
 	usage := ledger.Usage{Source: "src", EventID: "ev", Subject: "subj", Meter: "m", Quantity: decimal.RequireFromString("1.5"),
 		EventTime: at, IngestTime: at.Add(time.Second), Attributes: []ledger.Attribute{{Key: "k1", Value: "v1"}, {Key: "k2", Value: "v2"}},
-		Account: "acct", Subscription: "sub", PlanVersion: "pv", PricingGroup: "pg", Chain: []string{"a", "b"}}
+		Account: "acct", Subscription: "sub", PlanVersion: "pv", PricingGroup: "pg", Chain: []string{"a", "b"},
+		Rated: []ledger.Rating{{ID: "r1", Charge: "c1", Quantity: decimal.RequireFromString("1.5"), Amount: decimal.RequireFromString("0.000000000000000001"), Currency: "EUR"},
+			{ID: "r2", Charge: "c2", Quantity: decimal.RequireFromString("-2"), Amount: decimal.RequireFromString("3"), Currency: "JPY"}}}
 	rated := ledger.RatedDelta{ID: "id", Source: "src", EventID: "ev", Account: "acct", PricingGroup: "pg", Subscription: "sub",
 		PlanVersion: "pv", Charge: "ch", Meter: "m", EventTime: at, Quantity: decimal.RequireFromString("2"),
 		Amount: decimal.RequireFromString("-0.25"), Currency: "EUR", Version: 7}
@@ -104,7 +117,8 @@ func TestEncodersMatchChsqlTables(t *testing.T) {
 		{chsql.UsageTable(), func(e *rowbinary.Encoder) error { return encodeUsage(e, &usage) }, map[string]string{
 			"source": "src", "event_id": "ev", "account": "acct", "subscription": "sub", "plan_version": "pv", "pricing_group": "pg",
 			"chain": "a,b", "subject": "subj", "meter": "m", "quantity": "1.5", "event_time": ts, "ingest_time": strconv.FormatInt(at.Unix()+1, 10),
-			"attr_keys": "k1,k2", "attr_values": "v1,v2"}},
+			"attr_keys": "k1,k2", "attr_values": "v1,v2", "rated_id": "r1,r2", "rated_charge": "c1,c2", "rated_quantity": "1.5,-2",
+			"rated_amount": "0.000000000000000001,3", "rated_currency": "EUR,JPY"}},
 		{chsql.RatedTable(), func(e *rowbinary.Encoder) error { return encodeRated(e, &rated) }, map[string]string{
 			"id": "id", "version": "7", "source": "src", "event_id": "ev", "account": "acct", "pricing_group": "pg", "subscription": "sub",
 			"plan_version": "pv", "charge": "ch", "meter": "m", "event_time": ts, "quantity": "2", "amount": "-0.25", "currency": "EUR"}},

@@ -32,6 +32,14 @@ func (f *fields) dec(field string, d decimal.Decimal, scale int32) {
 	}
 }
 
+// ratedDec is dec for a field of the i-th carried rating; the field's name is built only on
+// failure, not for every row.
+func (f *fields) ratedDec(i int, field string, d decimal.Decimal, scale int32) {
+	if err := f.e.Decimal128(d, scale); err != nil && f.err == nil {
+		f.err = rowErr(f.record, f.id, "rated["+itoa(i)+"]."+field, err)
+	}
+}
+
 func (f *fields) time(field string, t time.Time) {
 	if err := f.e.DateTime(t); err != nil && f.err == nil {
 		f.err = rowErr(f.record, f.id, field, err)
@@ -59,6 +67,28 @@ func encodeUsage(e *rowbinary.Encoder, u *ledger.Usage) error {
 	e.ArrayLen(len(u.Attributes))
 	for i := range u.Attributes {
 		e.String(u.Attributes[i].Value)
+	}
+	// The carried rated deltas, one array per field (chsql.UsageTable's rated_* columns).
+	n := len(u.Rated)
+	e.ArrayLen(n)
+	for i := range u.Rated {
+		e.String(u.Rated[i].ID)
+	}
+	e.ArrayLen(n)
+	for i := range u.Rated {
+		e.String(u.Rated[i].Charge)
+	}
+	e.ArrayLen(n)
+	for i := range u.Rated {
+		f.ratedDec(i, "quantity", u.Rated[i].Quantity, ledger.QuantityScale)
+	}
+	e.ArrayLen(n)
+	for i := range u.Rated {
+		f.ratedDec(i, "amount", u.Rated[i].Amount, ledger.AmountScale)
+	}
+	e.ArrayLen(n)
+	for i := range u.Rated {
+		e.String(u.Rated[i].Currency)
 	}
 	return f.err
 }

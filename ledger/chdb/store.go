@@ -156,12 +156,33 @@ func (s *Store) migrate() error {
 				return fmt.Errorf("migration %d (%s) statement %d: %w", m.Version, m.Name, i, err)
 			}
 		}
+		for _, c := range m.AddColumns {
+			if err := s.addColumn(c); err != nil {
+				return fmt.Errorf("migration %d (%s) column %s.%s: %w", m.Version, m.Name, c.Table.Name, c.Column.Name, err)
+			}
+		}
 		if err := s.exec(chsql.RecordMigrationSQL(s.db, m, s.now())); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
 		s.log.Info("ledger migration applied", "database", s.db, "version", m.Version, "name", m.Name)
 	}
 	return s.setFsync()
+}
+
+// addColumn adds a column unless the table has it (one process per data directory: no race).
+func (s *Store) addColumn(c chsql.TableColumn) error {
+	out, err := s.sess.Query(c.ColumnExistsSQL(s.db), resultFormat)
+	if err != nil {
+		return fmt.Errorf("look up the column: %w", err)
+	}
+	rows, err := decodeStrings(out, 1)
+	if err != nil {
+		return fmt.Errorf("look up the column: %w", err)
+	}
+	if len(rows) == 1 && rows[0][0] == "1" {
+		return nil
+	}
+	return s.exec(c.AddColumnSQL(s.db))
 }
 
 // setFsync switches fsync of inserted parts on (or off) for every MergeTree

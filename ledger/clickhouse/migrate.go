@@ -14,6 +14,7 @@ import (
 const (
 	codeTableAlreadyExists    = 57
 	codeDatabaseAlreadyExists = 82
+	codeColumnAlreadyExists   = 44 // ILLEGAL_COLUMN: "Cannot add column …: column with this name already exists"
 )
 
 // migrate creates the database and migrations table, then applies and records every migration
@@ -43,10 +44,36 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fmt.Errorf("migration %d (%s) statement %d: %w", m.Version, m.Name, i, err)
 			}
 		}
+		for _, c := range m.AddColumns {
+			if err := s.addColumn(ctx, c); err != nil {
+				return fmt.Errorf("migration %d (%s) column %s.%s: %w", m.Version, m.Name, c.Table.Name, c.Column.Name, err)
+			}
+		}
 		if err := s.conn.Exec(ctx, chsql.RecordMigrationSQL(db, m, s.cfg.Clock())); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, classify(err))
 		}
 		s.cfg.Logger.Info("ledger migration applied", "database", db, "version", m.Version, "name", m.Name)
+	}
+	return nil
+}
+
+// addColumn adds a column unless the table has it (18.16 has no ADD COLUMN IF NOT EXISTS); a
+// concurrent start that added it first makes the ALTER fail with "already exists", ignored.
+func (s *Store) addColumn(ctx context.Context, c chsql.TableColumn) error {
+	rows, err := s.query(ctx, chsql.Query{SQL: c.ColumnExistsSQL(s.cfg.Database), Columns: 1})
+	if err != nil {
+		return fmt.Errorf("look up the column: %w", err)
+	}
+	if len(rows) == 1 && rows[0][0] == "1" {
+		return nil
+	}
+	err = s.conn.Exec(ctx, c.AddColumnSQL(s.cfg.Database))
+	var ex *ch.Exception
+	if errors.As(err, &ex) && ex.Code == codeColumnAlreadyExists {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.AddColumnSQL(s.cfg.Database), classify(err))
 	}
 	return nil
 }

@@ -11,11 +11,13 @@ import (
 	"github.com/cascade-billing/cascade/ledger/clickhouse"
 	"github.com/cascade-billing/cascade/ledger/clickhouse/clickhousetest"
 	"github.com/cascade-billing/cascade/ledger/internal/chsql"
+	"github.com/shopspring/decimal"
 )
 
 // TestMigrationUpgradesV1Ledger starts on a ledger created by a build that knew only
-// migration 1 (no events table) and expects New to apply and record the later migrations, after
-// which the old tables and the events table both take writes.
+// migration 1 (no events table, no rated columns in usage) and expects New to apply and record
+// the later migrations, after which the old tables, the new columns and the events table all
+// take writes.
 func TestMigrationUpgradesV1Ledger(t *testing.T) {
 	srv := clickhousetest.Start(t)
 	const db = "upgrade_v1"
@@ -37,6 +39,12 @@ func TestMigrationUpgradesV1Ledger(t *testing.T) {
 	if err := conn.Exec(ctx, chsql.RecordMigrationSQL(db, v1, time.Now())); err != nil {
 		t.Fatal(err)
 	}
+	// A start that died inside migration 3, after adding its first column: the next start
+	// adds only the missing ones (18.16 has no ADD COLUMN IF NOT EXISTS).
+	v3 := chsql.Migrations(db)[2]
+	if err := conn.Exec(ctx, v3.AddColumns[0].AddColumnSQL(db)); err != nil {
+		t.Fatal(err)
+	}
 	s, err := clickhouse.New(clickhouse.Config{Addr: srv.Addr, Database: db})
 	if err != nil {
 		t.Fatalf("open a v1 ledger: %v", err)
@@ -53,8 +61,14 @@ func TestMigrationUpgradesV1Ledger(t *testing.T) {
 	if fmt.Sprint(versions) != fmt.Sprint(want) {
 		t.Errorf("after the upgrade: migrations %v, want %v", versions, want)
 	}
-	if err := s.WriteUsage(ctx, faultRows("v1", 50)); err != nil {
+	rows := faultRows("v1", 50)
+	rows[0].Rated = []ledger.Rating{{ID: "d1", Charge: "api", Quantity: rows[0].Quantity, Amount: decimal.RequireFromString("0.25"), Currency: "EUR"}}
+	if err := s.WriteUsage(ctx, rows); err != nil {
 		t.Fatal(err)
+	}
+	rated, err := s.RatedTotals(ctx, ledger.UsageQuery{Account: rows[0].Account, Period: ledger.Period{From: rows[0].EventTime, To: rows[0].EventTime.Add(time.Second)}})
+	if err != nil || len(rated) != 1 || !rated[0].Amount.Equal(decimal.RequireFromString("0.25")) || rated[0].Events != 1 {
+		t.Errorf("rated totals of a delta carried by a usage row after the upgrade: %+v, %v", rated, err)
 	}
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	ev := ledger.Event{Aggregate: "account:ACME", Seq: 1, Type: "created", At: at, RecordedAt: at, Actor: "cli", Data: []byte(`{"a":1}`)}

@@ -15,7 +15,8 @@ type MemStore struct {
 	mu        sync.Mutex
 	closed    bool
 	usage     map[[2]string]ledger.Usage
-	rated     map[string]ledger.RatedDelta
+	rated     map[string]ledger.RatedDelta // written through WriteRated
+	carried   map[string]ledger.RatedDelta // carried by usage rows (Usage.Rated)
 	journal   map[journalKey]ledger.JournalLine
 	documents map[string]ledger.Document // latest header version
 	lines     map[string]map[uint64][]ledger.DocumentLine
@@ -47,6 +48,7 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		usage:     map[[2]string]ledger.Usage{},
 		rated:     map[string]ledger.RatedDelta{},
+		carried:   map[string]ledger.RatedDelta{},
 		journal:   map[journalKey]ledger.JournalLine{},
 		documents: map[string]ledger.Document{},
 		lines:     map[string]map[uint64][]ledger.DocumentLine{},
@@ -105,9 +107,31 @@ func (m *MemStore) WriteUsage(_ context.Context, rows []ledger.Usage) error {
 		if old, ok := m.usage[k]; ok && old.IngestTime.Before(u.IngestTime) {
 			u.IngestTime = old.IngestTime
 		}
+		for i := range u.Rated {
+			d := u.Delta(i)
+			d.EventTime = tt(d.EventTime)
+			m.carried[d.ID] = d
+		}
+		u.Rated = nil
 		m.usage[k] = u
 	}
 	return nil
+}
+
+// allRated returns every rated delta as the ClickHouse backends read them: the latest version
+// of each id written through WriteRated, and the carried deltas whose id was not (a delta
+// written under a carried one's id replaces it). The caller holds the lock.
+func (m *MemStore) allRated() []ledger.RatedDelta {
+	out := make([]ledger.RatedDelta, 0, len(m.rated)+len(m.carried))
+	for _, r := range m.rated {
+		out = append(out, r)
+	}
+	for id, r := range m.carried {
+		if _, ok := m.rated[id]; !ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // WriteRated implements ledger.Writer.

@@ -117,7 +117,7 @@ func (m *MemStore) RatedTotals(_ context.Context, q ledger.UsageQuery) ([]ledger
 	}
 	defer m.mu.Unlock()
 	acc := map[[2]string]*ledger.RatedTotal{}
-	for _, r := range m.rated {
+	for _, r := range m.allRated() {
 		if (q.Account != "" && r.Account != q.Account) || (q.PricingGroup != "" && r.PricingGroup != q.PricingGroup) ||
 			(q.Subscription != "" && r.Subscription != q.Subscription) ||
 			!inPeriod(r.EventTime, q.Period) || !meterMatch(q.Meters, r.Meter) {

@@ -46,7 +46,7 @@ func (m *MemStore) ScanRated(_ context.Context, q ledger.ScanQuery) ([]ledger.Ra
 	defer m.mu.Unlock()
 	since := tt(q.Since)
 	out := []ledger.RatedRef{}
-	for _, r := range m.rated {
+	for _, r := range m.allRated() {
 		if r.EventTime.Before(since) {
 			continue
 		}

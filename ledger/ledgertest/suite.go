@@ -57,6 +57,7 @@ func conformanceCases() []conformanceCase {
 		{"usage/bounds", testUsageBounds},
 		{"usage/quoting", testUsageQuoting},
 		{"rated/latest_version_wins", testRatedVersions},
+		{"rated/carried_by_usage", testRatedCarried},
 		{"scan/usage_and_rated_since", testScan},
 		{"journal/balances_and_party", testJournal},
 		{"journal/zero_and_three_decimal_currencies", testJournalCurrencies},

@@ -82,8 +82,10 @@ func (s *Store) LoadSeen(ctx context.Context, topic string, partition int, since
 // deltas' quantities of its key (TotalsLoader's contract). The ledger's rated rows do not carry
 // the key's period and pool scope, so each delta is keyed again as the pipeline keyed it: its
 // usage row's enrichment as of the event time (Config.Directory), the charge's pool in the
-// plan version (Config.Catalog). A delta without a stored usage row is left out: it belongs
-// to a batch whose write failed half-way, which the source redelivers (see Write).
+// plan version (Config.Catalog). A delta without a stored usage row is left out: Write stores
+// a record's deltas in its usage row, so only a delta written through WriteRated (or by a build
+// that wrote deltas first, in their own table, and failed before the usage rows) can lack one,
+// and the source redelivers such a batch (see Write).
 func (s *Store) LoadTotals(ctx context.Context, topic string, partition int, since time.Time, set func(k mediation.TotalKey, total decimal.Decimal)) error {
 	var pt *partTotals
 	err := s.cache.with(ctx, s.scan, topic, since, s.cfg.MaxPeriod, func(e *assignment) error {

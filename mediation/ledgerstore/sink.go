@@ -2,6 +2,7 @@ package ledgerstore
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,17 +11,17 @@ import (
 	"github.com/cascade-billing/cascade/mediation"
 )
 
-// Write implements mediation.Sink: the batch's rated deltas, then its usage rows, then its
-// rejects, each in one ledger write. It returns nil only when all three are durable. A failure
-// part-way leaves some rows written; the pipeline then undoes the batch in memory and the
-// source redelivers it, and the redelivery writes the same ids and values (mediation is
-// deterministic), which the ledger collapses (DESIGN.md invariant 4).
+// Write implements mediation.Sink: the batch's usage rows, each carrying its rated deltas
+// (ledger.Usage.Rated), in one ledger write, then its rejects. It returns nil only when both
+// are durable. A failure part-way leaves some rows written; the pipeline then undoes the batch
+// in memory and the source redelivers it, and the redelivery writes the same ids and values
+// (mediation is deterministic), which the ledger collapses (DESIGN.md invariant 4).
 //
-// Deltas go first because of what a restart between the two writes rebuilds: LoadSeen takes
-// every stored usage row as seen, so a usage row stored without its deltas would make the
-// redelivered record a duplicate and its deltas would never be written; a delta stored without
-// its usage row is left out by LoadTotals (it keys deltas through their usage), so the
-// redelivered record is rated again from the same total and rewrites the same delta.
+// A record's usage and deltas are one row, so a restart never finds one without the other:
+// LoadSeen takes every stored usage row as seen, and LoadTotals finds that row's deltas with
+// it. (With two writes, a usage row stored without its deltas would have made the redelivered
+// record a duplicate whose deltas were never written.) One row per record also halves what the
+// ledger parses, sorts and merges on this path (docs/ledger.md).
 //
 // Everything written is copied out of the batch, which the pipeline reuses after Write returns
 // (a backend such as ledgertest.MemStore keeps the values it is given).
@@ -43,18 +44,14 @@ func (s *Store) Write(ctx context.Context, b *mediation.Batch) error {
 		usage[i] = usageRow(&b.Usage[i], b, in)
 	}
 	if len(b.Deltas) > 0 {
-		rows, err := ratedRows(b, usage, bufs.rated(len(b.Deltas)), in)
-		defer clear(rows)
-		if err != nil {
+		if err := attachDeltas(b, usage, bufs, in); err != nil {
 			return fmt.Errorf("ledgerstore: %s: %w", where(), err)
 		}
-		if err := s.cfg.Ledger.WriteRated(ctx, rows); err != nil {
-			return fmt.Errorf("ledgerstore: write %d rated deltas of %s: %w", len(rows), where(), err)
-		}
+		defer clear(bufs.ratings[:len(b.Deltas)])
 	}
 	if len(usage) > 0 {
 		if err := s.cfg.Ledger.WriteUsage(ctx, usage); err != nil {
-			return fmt.Errorf("ledgerstore: write %d usage rows of %s: %w", len(usage), where(), err)
+			return fmt.Errorf("ledgerstore: write %d usage rows (%d rated deltas) of %s: %w", len(usage), len(b.Deltas), where(), err)
 		}
 	}
 	if err := s.Publish(ctx, b.Rejected); err != nil {
@@ -66,8 +63,11 @@ func (s *Store) Write(ctx context.Context, b *mediation.Batch) error {
 // rowBuffers are one Write's row slices, kept in a pool between batches: a batch of 100,000
 // records otherwise allocates (and the GC clears) some 50 MB of rows.
 type rowBuffers struct {
-	u []ledger.Usage
-	r []ledger.RatedDelta
+	u       []ledger.Usage
+	ratings []ledger.Rating
+	row     []int // per delta: the index of its usage row
+	start   []int // per usage row: where its deltas start in ratings (then a cursor)
+	ids     []byte
 }
 
 func (rb *rowBuffers) usage(n int) []ledger.Usage {
@@ -77,11 +77,12 @@ func (rb *rowBuffers) usage(n int) []ledger.Usage {
 	return rb.u[:n]
 }
 
-func (rb *rowBuffers) rated(n int) []ledger.RatedDelta {
-	if cap(rb.r) < n {
-		rb.r = make([]ledger.RatedDelta, n)
+// grow returns s with length n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	return rb.r[:n]
+	return s[:n]
 }
 
 // Publish implements mediation.DeadLetters: rejects go to the ledger's reject table with their
@@ -134,11 +135,14 @@ func usageRow(u *mediation.UsageRow, b *mediation.Batch, in *interner) ledger.Us
 	return row
 }
 
-// ratedRows converts the batch's deltas into rows (len(b.Deltas) of them); each names its usage
-// row (same batch), whose converted copy in usage gives the identity and enrichment the
-// ledger's rated row carries. Deltas come in the order of their usage rows, so a cursor finds
-// each one's row; a map is built only if that order does not hold.
-func ratedRows(b *mediation.Batch, usage []ledger.Usage, rows []ledger.RatedDelta, in *interner) ([]ledger.RatedDelta, error) {
+// attachDeltas sets each usage row's Rated to the batch's deltas of its record (b.Deltas name
+// their usage row by id). Deltas come in the order of their usage rows, so a cursor finds each
+// one's row; a map is built only if that order does not hold. All rows' ratings share one
+// array, and all ids one string, so a batch costs a few allocations, not a few per delta.
+func attachDeltas(b *mediation.Batch, usage []ledger.Usage, bufs *rowBuffers, in *interner) error {
+	n := len(b.Deltas)
+	bufs.row, bufs.start = grow(bufs.row, n), grow(bufs.start, len(b.Usage)+1)
+	clear(bufs.start)
 	var byID map[mediation.ID]int
 	ui := 0
 	for i := range b.Deltas {
@@ -155,17 +159,42 @@ func ratedRows(b *mediation.Batch, usage []ledger.Usage, rows []ledger.RatedDelt
 			}
 			var ok bool
 			if ui, ok = byID[d.UsageID]; !ok {
-				return rows, fmt.Errorf("rated delta %s (charge %s): its usage row %s is not in the batch", d.ID, d.Charge, d.UsageID)
+				return fmt.Errorf("rated delta %s (charge %s): its usage row %s is not in the batch", d.ID, d.Charge, d.UsageID)
 			}
 		}
-		u := &usage[ui]
-		rows[i] = ledger.RatedDelta{
-			ID: d.ID.String(), Version: 1, Source: u.Source, EventID: u.EventID,
-			Account: u.Account, PricingGroup: u.PricingGroup,
-			Subscription: u.Subscription, PlanVersion: in.plan(d.PlanID, d.PlanVersion),
-			Charge: in.str(d.Charge), Meter: u.Meter, EventTime: d.EventTime,
-			Quantity: d.Quantity.Decimal(), Amount: d.Amount.Decimal(), Currency: in.str(d.Currency),
+		// The ledger stores a delta's plan and event time as its usage row's; rating derives
+		// both from the same record and enrichment, so a difference is a bug to stop at.
+		if u := &b.Usage[ui]; d.PlanID != u.PlanID || d.PlanVersion != u.PlanVersion || !d.EventTime.Equal(u.Time) {
+			return fmt.Errorf("rated delta %s (charge %s): plan %s at %s differs from its usage row's %s at %s", d.ID, d.Charge,
+				PlanVersion(d.PlanID, d.PlanVersion), d.EventTime, PlanVersion(u.PlanID, u.PlanVersion), u.Time)
 		}
+		bufs.row[i] = ui
+		bufs.start[ui+1]++
 	}
-	return rows, nil
+	for j := range len(b.Usage) {
+		bufs.start[j+1] += bufs.start[j]
+	}
+	bufs.ratings = grow(bufs.ratings, n)
+	bufs.ids = grow(bufs.ids, 32*n)
+	for i := range b.Deltas {
+		hex.Encode(bufs.ids[32*i:], b.Deltas[i].ID[:])
+	}
+	ids := string(bufs.ids)
+	for i := range b.Deltas {
+		d, ui := &b.Deltas[i], bufs.row[i]
+		k := bufs.start[ui]
+		bufs.start[ui]++
+		bufs.ratings[k] = ledger.Rating{ID: ids[32*i : 32*i+32], Charge: in.str(d.Charge), Quantity: d.Quantity.Decimal(),
+			Amount: d.Amount.Decimal(), Currency: in.str(d.Currency)}
+	}
+	// Each cursor now ends where the next row's deltas begin.
+	lo := 0
+	for j := range usage {
+		hi := bufs.start[j]
+		if hi > lo {
+			usage[j].Rated = bufs.ratings[lo:hi:hi]
+		}
+		lo = hi
+	}
+	return nil
 }

@@ -164,8 +164,8 @@ func TestRestartRebuildsState(t *testing.T) {
 // errUsageDown is the injected failure of the ledger's usage write.
 var errUsageDown = errors.New("usage table unavailable")
 
-// halfDown is a ledger whose usage writes fail while down is set: the rated deltas of a batch
-// land, its usage rows do not.
+// halfDown is a ledger whose usage writes, while down is set, store the first half of the rows
+// and then fail: what a server write split into several INSERTs leaves when one of them fails.
 type halfDown struct {
 	*ledgertest.MemStore
 	down bool
@@ -173,14 +173,18 @@ type halfDown struct {
 
 func (h *halfDown) WriteUsage(ctx context.Context, rows []ledger.Usage) error {
 	if h.down {
+		if err := h.MemStore.WriteUsage(ctx, rows[:len(rows)/2]); err != nil {
+			return err
+		}
 		return errUsageDown
 	}
 	return h.MemStore.WriteUsage(ctx, rows)
 }
 
-// TestHalfWrittenBatchThenRestart fails a batch after its deltas were written and before its
-// usage rows were, restarts, and redelivers: the orphan deltas must not enter the reloaded
-// totals, and the redelivery must rewrite them identically.
+// TestHalfWrittenBatchThenRestart fails a batch half-way through its usage write, restarts, and
+// redelivers. The deltas travel in their usage rows, so every stored record has all its deltas
+// and nothing else: the reloaded dedup ids and totals agree, and the redelivery completes the
+// ledger exactly as an uninterrupted run.
 func TestHalfWrittenBatchThenRestart(t *testing.T) {
 	in := generate(11, 900)
 	cat := loadCatalog(t)
@@ -191,6 +195,10 @@ func TestHalfWrittenBatchThenRestart(t *testing.T) {
 	l := &halfDown{MemStore: ledgertest.NewMemStore()}
 	p1 := assigned(t, newPipeline(t, newAdapter(t, l, cat, newDirectory()), cat, newDirectory()))
 	feed(t, p1, in, 30, 0, 0.5)
+	before, err := l.ScanUsage(ctx, ledger.ScanQuery{Since: november().From})
+	if err != nil {
+		t.Fatal(err)
+	}
 	l.down = true
 	vals := in.values[1]
 	lo := len(vals) / 2
@@ -201,31 +209,50 @@ func TestHalfWrittenBatchThenRestart(t *testing.T) {
 	if err := p1.Handle(ctx, msgs); !errors.Is(err, errUsageDown) {
 		t.Fatalf("Handle with the usage table down = %v, want %v", err, errUsageDown)
 	}
-	rated, err := l.ScanRated(ctx, ledger.ScanQuery{Since: november().From})
-	if err != nil {
-		t.Fatal(err)
-	}
 	usage, err := l.ScanUsage(ctx, ledger.ScanQuery{Since: november().From})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := map[[2]string]bool{}
-	for _, u := range usage {
-		stored[[2]string{u.Source, u.EventID}] = true
+	if len(usage) == len(before) {
+		t.Fatal("the failed batch stored no usage row: the test does not exercise the half-written case")
 	}
-	orphans := 0
-	for _, d := range rated {
-		if !stored[[2]string{d.Source, d.EventID}] {
-			orphans++
-		}
-	}
-	if orphans == 0 {
-		t.Fatal("the failed batch left no rated delta without its usage row: the test does not exercise the half-written case")
-	}
+	checkPaired(t, ctx, l.MemStore, ref, usage)
 	l.down = false
 	feed(t, assigned(t, newPipeline(t, newAdapter(t, l, cat, newDirectory()), cat, newDirectory())), in, 30, 0.5, 1)
 	if got, want := snapshot(t, ctx, l.MemStore), snapshot(t, ctx, ref); got != want {
 		t.Fatalf("ledger after a half-written batch and a restart differs from an uninterrupted run:\ngot:  %s\nwant: %s", got, want)
+	}
+}
+
+// checkPaired checks that the ledger holds, for every stored usage row, exactly the deltas the
+// uninterrupted run (ref) holds for that record, and no delta of a record it does not hold.
+func checkPaired(t *testing.T, ctx context.Context, l, ref *ledgertest.MemStore, usage []ledger.UsageRef) {
+	t.Helper()
+	deltas := func(s *ledgertest.MemStore) map[[2]string][]string {
+		rated, err := s.ScanRated(ctx, ledger.ScanQuery{Since: november().From})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[[2]string][]string{}
+		for _, d := range rated {
+			k := [2]string{d.Source, d.EventID}
+			m[k] = append(m[k], d.ID+"="+d.Quantity.String())
+		}
+		return m
+	}
+	got, want := deltas(l), deltas(ref)
+	stored := map[[2]string]bool{}
+	for _, u := range usage {
+		k := [2]string{u.Source, u.EventID}
+		stored[k] = true
+		if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
+			t.Errorf("usage %s/%s is stored with deltas %v, want %v", u.Source, u.EventID, got[k], want[k])
+		}
+	}
+	for k := range got {
+		if !stored[k] {
+			t.Errorf("deltas %v of %s/%s are stored without their usage row", got[k], k[0], k[1])
+		}
 	}
 }
 

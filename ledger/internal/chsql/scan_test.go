@@ -22,17 +22,21 @@ func TestScanQueries(t *testing.T) {
 		order  string
 		decode func([][]string) error
 		row    []string
+		also   []string // further fragments the SQL must hold
 	}{
 		{"usage", chsql.ScanUsage("db", q), "`db`.`usage` FINAL", "ORDER BY event_time, source, event_id",
 			func(r [][]string) error { _, err := chsql.DecodeScanUsage(r); return err },
-			[]string{"s", "e", "subj", "m", "acct", "", "1792305000"}},
+			[]string{"s", "e", "subj", "m", "acct", "", "1792305000"}, nil},
+		// Both homes of rated deltas: the rated table, and the usage rows' arrays minus the ids
+		// the rated table holds (a re-rating replaces a carried delta).
 		{"rated", chsql.ScanRated("db", q), "`db`.`rated` FINAL", "ORDER BY event_time, id",
 			func(r [][]string) error { _, err := chsql.DecodeScanRated(r); return err },
-			[]string{"id", "s", "e", "calls", "1792305000", "1.000000000001"}},
+			[]string{"id", "s", "e", "calls", "1792305000", "1.000000000001"},
+			[]string{"`db`.`usage` FINAL ARRAY JOIN rated_id, rated_charge, rated_quantity", "rated_id NOT IN (SELECT id FROM `db`.`rated`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sql := tc.query.SQL
-			for _, want := range []string{tc.table, "event_time >= " + chsql.Time(since), tc.order} {
+			for _, want := range append([]string{tc.table, "event_time >= " + chsql.Time(since), tc.order}, tc.also...) {
 				if !strings.Contains(sql, want) {
 					t.Errorf("SQL %q lacks %q", sql, want)
 				}

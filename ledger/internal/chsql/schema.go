@@ -31,8 +31,18 @@ const (
 // ReplacingMergeTree, so rows with the same identity collapse under FINAL; every other ORDER BY
 // column is a deterministic function of the identity (a replay writes the same values).
 
-// UsageTable holds accepted usage, one row per (source, event_id).
+// UsageTable holds accepted usage, one row per (source, event_id), with the rated deltas the
+// event adds carried in the same row (ledger.Usage.Rated): parallel arrays, one element per
+// delta, added by migration 3.
 func UsageTable() Table {
+	t := usageTableV1()
+	t.Columns = append(t.Columns, usageRatedColumns()...)
+	return t
+}
+
+// usageTableV1 is the usage table as migration 1 creates it (frozen: later columns come
+// through their own migrations, so an old ledger and a new one end up alike).
+func usageTableV1() Table {
 	return Table{Name: "usage", Columns: []Column{
 		{"source", "String"}, {"event_id", "String"}, {"account", "String"}, {"subscription", "String"},
 		{"plan_version", "String"}, {"pricing_group", "String"}, {"chain", "Array(String)"},
@@ -40,6 +50,16 @@ func UsageTable() Table {
 		{"event_time", typeTime}, {"ingest_time", typeTime},
 		{"attr_keys", "Array(String)"}, {"attr_values", "Array(String)"},
 	}, Engine: "ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(event_time) ORDER BY (account, meter, event_time, source, event_id)"}
+}
+
+// usageRatedColumns are the usage row's rated deltas (ledger.Rating, in order): everything
+// else of such a delta is the row's own, and its version is ledger.RatingVersion.
+func usageRatedColumns() []Column {
+	return []Column{
+		{"rated_id", "Array(String)"}, {"rated_charge", "Array(String)"},
+		{"rated_quantity", "Array(" + typeQuantity + ")"}, {"rated_amount", "Array(" + typeAmount + ")"},
+		{"rated_currency", "Array(String)"},
+	}
 }
 
 // RatedTable holds rated deltas; the highest version of an id wins.
@@ -155,17 +175,42 @@ type Migration struct {
 	Version    uint32
 	Name       string
 	Statements []string
+	// AddColumns are applied after Statements: each column is added unless the table already
+	// has it (ColumnExistsSQL), since ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS. Two
+	// processes racing may both try; the loser's "already exists" error is to be ignored.
+	AddColumns []TableColumn
+}
+
+// TableColumn names a column of a table, for AddColumns.
+type TableColumn struct {
+	Table  Table
+	Column Column
+}
+
+// AddColumnSQL returns the ALTER TABLE statement adding c.
+func (c TableColumn) AddColumnSQL(db string) string {
+	return "ALTER TABLE " + c.Table.Qualified(db) + " ADD COLUMN " + Ident(c.Column.Name) + " " + c.Column.Type
+}
+
+// ColumnExistsSQL returns a query answering one String column: "1" when the table has c, else "0".
+func (c TableColumn) ColumnExistsSQL(db string) string {
+	return "SELECT toString(count() > 0) FROM system.columns WHERE database = " + String(db) + " AND table = " +
+		String(c.Table.Name) + " AND name = " + String(c.Column.Name)
 }
 
 // Migrations returns the schema's migrations in order. CreateDatabase and the migrations
 // table come first and are not migrations themselves.
 func Migrations(db string) []Migration {
 	v1 := Migration{Version: 1, Name: "initial ledger tables"}
-	for _, t := range []Table{UsageTable(), RatedTable(), JournalTable(), DocumentsTable(), DocumentLinesTable(), DocumentEventsTable(), RejectsTable(), AuditTable()} {
+	for _, t := range []Table{usageTableV1(), RatedTable(), JournalTable(), DocumentsTable(), DocumentLinesTable(), DocumentEventsTable(), RejectsTable(), AuditTable()} {
 		v1.Statements = append(v1.Statements, t.CreateSQL(db))
 	}
 	v2 := Migration{Version: 2, Name: "events table", Statements: []string{EventsTable().CreateSQL(db)}}
-	return []Migration{v1, v2}
+	v3 := Migration{Version: 3, Name: "rated deltas in the usage row"}
+	for _, c := range usageRatedColumns() {
+		v3.AddColumns = append(v3.AddColumns, TableColumn{Table: UsageTable(), Column: c})
+	}
+	return []Migration{v1, v2, v3}
 }
 
 // Bootstrap returns the statements that must run before migrations are read: the database and

@@ -13,7 +13,9 @@ import (
 func SyntheticUsageSQL(db string, rows uint64, accounts int, from time.Time, days int) string {
 	acc := strconv.Itoa(accounts)
 	span := strconv.Itoa(days * 86400)
-	return "INSERT INTO " + UsageTable().Qualified(db) + " (" + UsageTable().ColumnNames() + ") SELECT " +
+	// The first 14 columns only: synthetic rows carry no rated deltas (the rated_* arrays default
+	// to empty).
+	return "INSERT INTO " + UsageTable().Qualified(db) + " (" + usageTableV1().ColumnNames() + ") SELECT " +
 		"'synthetic', toString(number), concat('acct-', toString(number % " + acc + ")), '', '', '', emptyArrayString(), '', " +
 		"concat('meter-', toString(intDiv(number, " + acc + ") % 4)), toDecimal128(number % 1000, 12), " +
 		"toDateTime(" + strconv.FormatInt(from.Unix(), 10) + " + (number * 7919) % " + span + ", 'UTC') AS t, t, " +
