@@ -50,7 +50,7 @@ func openConfiguredAt(ctx context.Context, e *env, cfg *config.Config, now func(
 		_ = store.Close()
 		return nil, nil, err
 	}
-	return svc, store, nil
+	return svc, withFaults(store, e.log), nil // inert unless a test sets CASCADE_FAULT_* (serve_faults.go)
 }
 
 // loadCatalog loads the catalog file and names its version by content (printed on invoices,
