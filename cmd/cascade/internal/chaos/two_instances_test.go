@@ -32,7 +32,7 @@ func TestChaosTwoInstances(t *testing.T) {
 	st := chaos.NewStream(chaos.StreamConfig{Seed: knobs.Seed ^ 0x2, Records: (kills + 1) * knobs.Chunk, Customers: 24,
 		Window: cal.Usage, TooOld: cal.TooOld, InFuture: cal.InFuture})
 	t.Logf("two instances: seed=%d rebalance kills=%d records=%d", knobs.Seed, kills, len(st.Messages))
-	base, _ := runBaseline(t, env, st)
+	base, cycleTime := runBaseline(t, env, st)
 
 	sc := env.NewScenario(t, "two")
 	a := sc.NewInstance(t, chaos.InstanceOptions{Name: "a"})
@@ -78,7 +78,7 @@ func TestChaosTwoInstances(t *testing.T) {
 
 	// Concurrent schedulers: both instances restart with the cycle every 5 s (armed only now, so
 	// no cycle runs before the usage is in); only the writer runs it. The writer is killed right
-	// after its log says a cycle started; the other instance is elected and its scheduler issues
+	// a random part of a cycle's length after its log says a cycle started; the other instance is elected and its scheduler issues
 	// the rest.
 	for _, in := range []*chaos.Instance{a, b} {
 		in.SetEnv("CASCADE_BILLING_CYCLE", "@every 5s")
@@ -93,7 +93,8 @@ func TestChaosTwoInstances(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+	// Into the writes, mostly: the baseline's cycle request took cycleTime.
+	time.Sleep(cycleTime/4 + time.Duration(rng.Int64N(int64(cycleTime)/2+1)))
 	writer.Kill(t)
 	killed++
 	waitWriter(t, follower, true, 60*time.Second) // elected: it reloaded what the killed writer wrote
