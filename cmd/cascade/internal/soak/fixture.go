@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/cascade-billing/cascade/cmd/cascade/internal/chaos"
 	"io"
 	"net/http"
 	"os"
@@ -21,31 +22,14 @@ const (
 
 // Meter is the one metered dimension the load sends: priced per unit, so every accepted
 // record is also rated (mediation's full path runs, not only the usage write).
-const Meter = "calls"
+const Meter = chaos.Meter
 
-const catalogYAML = `
-vendors: [{id: v1, name: Vendor One}]
-products: [{id: p1, vendor: v1, name: Product One}]
-meters:
-  - {id: calls, name: Calls, unit: call, aggregation: sum}
-plans:
-  - id: std
-    version: 1
-    product: p1
-    name: Standard
-    currency: EUR
-    billing_period: month
-    charges:
-      - id: calls
-        type: usage
-        meter: calls
-        model: graduated
-        tiers:
-          - {up_to: 100, unit_price: 0.10}
-          - {unit_price: 0.05}
-`
-
-const taxesYAML = "jurisdictions:\n  DE: { name: VAT, rate: 19, reverse_charge: true }\n"
+// The soak's catalog and taxes are the chaos suite's: one vendor, one plan with a graduated
+// usage charge on Meter.
+const (
+	catalogYAML = chaos.Catalog
+	taxesYAML   = chaos.Taxes
+)
 
 // Setup is where the child keeps its data and what it talks to.
 type Setup struct {
