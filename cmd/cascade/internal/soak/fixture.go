@@ -6,12 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/cascade-billing/cascade/cmd/cascade/internal/chaos"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cascade-billing/cascade/cmd/cascade/internal/chaos"
 )
 
 // The soak's API keys; the config holds only their hashes.
