@@ -64,8 +64,15 @@ func CheckReadOnly(sql string) (string, error) {
 			depth++
 		case t.text == ")":
 			depth--
+			if first == "" {
+				first = t.text // "()SELECT": no kind, refused below
+			}
 		case first == "" && t.word:
 			first = strings.ToUpper(t.text)
+		case first == "":
+			// The statement's kind is its first token after opening parentheses; one that is no
+			// word ("(0 SELECT", found by FuzzCheckReadOnly) is no allowed kind, refused below.
+			first = t.text
 		}
 		next := func(k int) (token, bool) {
 			if i+k < len(toks) {
