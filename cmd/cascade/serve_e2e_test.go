@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/cascade-billing/cascade/cmd/cascade/internal/chaos"
 	"github.com/cascade-billing/cascade/cmd/cascade/internal/config"
 	"github.com/cascade-billing/cascade/ledger"
 	"github.com/cascade-billing/cascade/ledger/clickhouse"
@@ -26,30 +27,10 @@ import (
 )
 
 // e2eCatalog: one vendor, one plan with a graduated usage charge (no fee billed in advance, so
-// the period's invoice is exactly its usage).
-const e2eCatalog = `
-vendors: [{id: v1, name: Vendor One}]
-products: [{id: p1, vendor: v1, name: Product One}]
-meters:
-  - {id: calls, name: Calls, unit: call, aggregation: sum}
-plans:
-  - id: std
-    version: 1
-    product: p1
-    name: Standard
-    currency: EUR
-    billing_period: month
-    charges:
-      - id: calls
-        type: usage
-        meter: calls
-        model: graduated
-        tiers:
-          - {up_to: 100, unit_price: 0.10}
-          - {unit_price: 0.05}
-`
+// the period's invoice is exactly its usage) — the chaos suite's catalog, shared.
+const e2eCatalog = chaos.Catalog
 
-const e2eTaxes = "jurisdictions:\n  DE: { name: VAT, rate: 19, reverse_charge: true }\n"
+const e2eTaxes = chaos.Taxes
 
 // e2eClock is the service's clock: a month passes between two lines of the test.
 type e2eClock struct {
