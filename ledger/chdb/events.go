@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/cascade-billing/cascade/ledger"
-	"github.com/cascade-billing/cascade/ledger/chdb/internal/rowbinary"
 	"github.com/cascade-billing/cascade/ledger/internal/chsql"
+	"github.com/cascade-billing/cascade/ledger/internal/rowbinary"
 )
 
 var (

@@ -6,8 +6,8 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/cascade-billing/cascade/ledger/chdb/internal/rowbinary"
 	"github.com/cascade-billing/cascade/ledger/internal/chsql"
+	"github.com/cascade-billing/cascade/ledger/internal/rowbinary"
 )
 
 // encodeFunc appends one row, columns in the table's order.

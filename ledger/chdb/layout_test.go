@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/cascade-billing/cascade/ledger"
-	"github.com/cascade-billing/cascade/ledger/chdb/internal/rowbinary"
 	"github.com/cascade-billing/cascade/ledger/internal/chsql"
+	"github.com/cascade-billing/cascade/ledger/internal/rowbinary"
 	"github.com/shopspring/decimal"
 )
 

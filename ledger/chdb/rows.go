@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/cascade-billing/cascade/ledger"
-	"github.com/cascade-billing/cascade/ledger/chdb/internal/rowbinary"
+	"github.com/cascade-billing/cascade/ledger/internal/rowbinary"
 	"github.com/shopspring/decimal"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/cascade-billing/cascade/ledger/chdb/internal/rowbinary"
+	"github.com/cascade-billing/cascade/ledger/internal/rowbinary"
 	"github.com/shopspring/decimal"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cascade-billing/cascade/ledger/chdb/internal/rowbinary"
+	"github.com/cascade-billing/cascade/ledger/internal/rowbinary"
 	"github.com/shopspring/decimal"
 )
 

@@ -1,6 +1,10 @@
 // Package rowbinary writes and reads ClickHouse's RowBinary format, the fastest
 // way in and out of the embedded engine: it has no insert API, and a
 // RowBinary file read by INSERT ... SELECT FROM file() beats SQL text by 2x.
+//
+// The server adapter uses the same encoder for the columns of its Native-format
+// inserts (ledger/clickhouse/native.go): Native lays each value out exactly as
+// RowBinary does, only column after column.
 package rowbinary
 
 import (
