@@ -16,6 +16,27 @@ import (
 // keeps the Go side far cheaper than row-by-row Append. An error means the insert may or may
 // not have happened; the rows' identities make a retry harmless.
 func (s *Store) insert(ctx context.Context, t chsql.Table, columns []any) error {
+	return s.send(ctx, t, func(batch driver.Batch) error {
+		for i, col := range columns {
+			var err error
+			switch rows := col.(type) {
+			case [][]string:
+				// Array(String): the driver's whole-column Append goes through reflection per
+				// element; AppendRow per row takes its typed fast path.
+				err = appendRows(batch.Column(i), rows)
+			default:
+				err = batch.Column(i).Append(col)
+			}
+			if err != nil {
+				return fmt.Errorf("append column %s.%s: %w", t.Name, t.Columns[i].Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// send prepares an INSERT into t, lets fill put the rows in, and sends it.
+func (s *Store) send(ctx context.Context, t chsql.Table, fill func(driver.Batch) error) error {
 	if s.closed.Load() {
 		return ledger.ErrClosed
 	}
@@ -26,24 +47,9 @@ func (s *Store) insert(ctx context.Context, t chsql.Table, columns []any) error 
 	if err != nil {
 		return fmt.Errorf("prepare insert into %s: %w", t.Name, classify(err))
 	}
-	for i, col := range columns {
-		var err error
-		switch rows := col.(type) {
-		case [][]string:
-			// Array(String): the driver's whole-column Append goes through reflection per
-			// element; AppendRow per row takes its typed fast path.
-			err = appendRows(batch.Column(i), rows)
-		case [][]*string:
-			err = appendRows(batch.Column(i), rows) // the same, without boxing each string
-		case [][]*decimal.Decimal:
-			err = appendRows(batch.Column(i), rows) // Array(Decimal): the same
-		default:
-			err = batch.Column(i).Append(col)
-		}
-		if err != nil {
-			_ = batch.Abort()
-			return fmt.Errorf("append column %s.%s: %w", t.Name, t.Columns[i].Name, err)
-		}
+	if err := fill(batch); err != nil {
+		_ = batch.Abort()
+		return err
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("send insert into %s: %w", t.Name, classify(err))

@@ -33,67 +33,80 @@ func (s *Store) WriteUsage(ctx context.Context, rows []ledger.Usage) error {
 	return nil
 }
 
-// insertUsage sends every part's rows in one INSERT.
+// insertUsage sends every part's rows in one INSERT (native.go).
 func (s *Store) insertUsage(ctx context.Context, parts [][]ledger.Usage) error {
-	n, nattrs, nrated := 0, 0, 0
+	b := usageBlock(parts)
+	return s.send(ctx, b.table, b.load)
+}
+
+// The usage table's columns (chsql.UsageTable), by position.
+const (
+	usageSource = iota
+	usageEventID
+	usageAccount
+	usageSubscription
+	usagePlanVersion
+	usagePricingGroup
+	usageChain
+	usageSubject
+	usageMeter
+	usageQuantity
+	usageEventTime
+	usageIngestTime
+	usageAttrKeys
+	usageAttrValues
+	usageRatedID
+	usageRatedCharge
+	usageRatedQuantity
+	usageRatedAmount
+	usageRatedCurrency
+	usageColumns
+)
+
+// usageBlock lays out every part's rows as the usage table's columns, in one pass.
+func usageBlock(parts [][]ledger.Usage) *block {
+	n := 0
 	for _, rows := range parts {
 		n += len(rows)
-		for i := range rows {
-			nattrs += len(rows[i].Attributes)
-			nrated += len(rows[i].Rated)
-		}
 	}
-	var (
-		source, eventID, account, subscription    = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		planVersion, pricingGroup, subject, meter = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		chain, attrKeys, attrValues               = make([][]string, 0, n), make([][]string, 0, n), make([][]string, 0, n)
-		quantity                                  = make([]decimal.Decimal, 0, n)
-		eventTime, ingestTime                     = make([]time.Time, 0, n), make([]time.Time, 0, n)
-		ratedID, ratedCharge, ratedCurrency       = make([][]*string, 0, n), make([][]*string, 0, n), make([][]*string, 0, n)
-		ratedQuantity, ratedAmount                = make([][]*decimal.Decimal, 0, n), make([][]*decimal.Decimal, 0, n)
-	)
-	// All rows' attributes and rated deltas share a few backing arrays: a few allocations per
-	// INSERT instead of a few per row. The rated arrays hold pointers into the rows: the
-	// driver's per-element AppendRow boxes each element, which allocates for a string or a
-	// decimal value but not for a pointer.
-	keys, values := make([]string, 0, nattrs), make([]string, 0, nattrs)
-	rIDs, rCharges, rCurrencies := make([]*string, 0, nrated), make([]*string, 0, nrated), make([]*string, 0, nrated)
-	rQuantities, rAmounts := make([]*decimal.Decimal, 0, nrated), make([]*decimal.Decimal, 0, nrated)
-	noChain := []string{}
+	b := newBlock(chsql.UsageTable(), n)
+	c := b.cols[:usageColumns]
 	for _, rows := range parts {
 		for i := range rows {
-			u := &rows[i]
-			source, eventID, account, subscription = append(source, u.Source), append(eventID, u.EventID),
-				append(account, u.Account), append(subscription, u.Subscription)
-			planVersion, pricingGroup, subject, meter = append(planVersion, u.PlanVersion), append(pricingGroup, u.PricingGroup),
-				append(subject, u.Subject), append(meter, u.Meter)
-			c := u.Chain
-			if c == nil {
-				c = noChain
-			}
-			chain = append(chain, c)
-			quantity = append(quantity, u.Quantity)
-			eventTime, ingestTime = append(eventTime, chsql.StoredTime(u.EventTime)), append(ingestTime, chsql.StoredTime(u.IngestTime))
-			start := len(keys)
+			u, row := &rows[i], b.rows
+			c[usageSource].str(u.Source)
+			c[usageEventID].str(u.EventID)
+			c[usageAccount].str(u.Account)
+			c[usageSubscription].str(u.Subscription)
+			c[usagePlanVersion].str(u.PlanVersion)
+			c[usagePricingGroup].str(u.PricingGroup)
+			c[usageChain].strings(u.Chain)
+			c[usageSubject].str(u.Subject)
+			c[usageMeter].str(u.Meter)
+			c[usageQuantity].decimal(row, u.Quantity, ledger.QuantityScale)
+			c[usageEventTime].time(row, u.EventTime)
+			c[usageIngestTime].time(row, u.IngestTime)
+			c[usageAttrKeys].array(len(u.Attributes))
+			c[usageAttrValues].array(len(u.Attributes))
 			for _, a := range u.Attributes {
-				keys, values = append(keys, a.Key), append(values, a.Value)
+				c[usageAttrKeys].values.String(a.Key)
+				c[usageAttrValues].values.String(a.Value)
 			}
-			attrKeys, attrValues = append(attrKeys, keys[start:len(keys):len(keys)]), append(attrValues, values[start:len(values):len(values)])
-			start = len(rIDs)
+			for k := usageRatedID; k <= usageRatedCurrency; k++ {
+				c[k].array(len(u.Rated))
+			}
 			for j := range u.Rated {
 				r := &u.Rated[j]
-				rIDs, rCharges, rCurrencies = append(rIDs, &r.ID), append(rCharges, &r.Charge), append(rCurrencies, &r.Currency)
-				rQuantities, rAmounts = append(rQuantities, &r.Quantity), append(rAmounts, &r.Amount)
+				c[usageRatedID].values.String(r.ID)
+				c[usageRatedCharge].values.String(r.Charge)
+				c[usageRatedQuantity].decimal(row, r.Quantity, ledger.QuantityScale)
+				c[usageRatedAmount].decimal(row, r.Amount, ledger.AmountScale)
+				c[usageRatedCurrency].values.String(r.Currency)
 			}
-			end := len(rIDs)
-			ratedID, ratedCharge, ratedCurrency = append(ratedID, rIDs[start:end:end]), append(ratedCharge, rCharges[start:end:end]),
-				append(ratedCurrency, rCurrencies[start:end:end])
-			ratedQuantity, ratedAmount = append(ratedQuantity, rQuantities[start:end:end]), append(ratedAmount, rAmounts[start:end:end])
+			b.endRow()
 		}
 	}
-	return s.insert(ctx, chsql.UsageTable(), []any{source, eventID, account, subscription, planVersion, pricingGroup,
-		chain, subject, meter, quantity, eventTime, ingestTime, attrKeys, attrValues,
-		ratedID, ratedCharge, ratedQuantity, ratedAmount, ratedCurrency})
+	return b
 }
 
 // WriteRated implements ledger.Writer, with the same group commit as WriteUsage.
