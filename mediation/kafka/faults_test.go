@@ -173,7 +173,6 @@ type faultRun struct {
 
 func (fr faultRun) run(t *testing.T, name string) {
 	topic, group := "faults-"+name, "g-faults-"+name
-	// Seeded rather than created: with several brokers, CreateTopics must reach the controller.
 	c := kafkatest.Start(t, kfake.NumBrokers(fr.brokers), kfake.SeedTopics(int32(fr.partitions), topic))
 	const first = 200
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -55,15 +55,17 @@ func (c *Cluster) Kfake() *kfake.Cluster { return c.c }
 func (c *Cluster) Close() { c.c.Close() }
 
 // CreateTopic creates topic with the given number of partitions; a topic that already exists
-// is left as it is (kafka-go treats TopicAlreadyExists as success).
+// is left as it is.
 func (c *Cluster) CreateTopic(ctx context.Context, topic string, partitions int) error {
-	conn, err := kafkago.DialContext(ctx, "tcp", c.brokers[0])
-	if err != nil {
-		return fmt.Errorf("create topic %s: dial: %w", topic, err)
+	// kafka-go's Client sends CreateTopics to the controller, which a cluster of several brokers
+	// requires (a Conn to broker 0 is answered NOT_CONTROLLER when another broker controls).
+	cl := &kafkago.Client{Addr: kafkago.TCP(c.brokers...), Timeout: 10 * time.Second}
+	res, err := cl.CreateTopics(ctx, &kafkago.CreateTopicsRequest{
+		Topics: []kafkago.TopicConfig{{Topic: topic, NumPartitions: partitions, ReplicationFactor: 1}}})
+	if err == nil {
+		err = res.Errors[topic]
 	}
-	defer conn.Close()
-	err = conn.CreateTopics(kafkago.TopicConfig{Topic: topic, NumPartitions: partitions, ReplicationFactor: 1})
-	if err != nil {
+	if err != nil && !errors.Is(err, kafkago.TopicAlreadyExists) {
 		return fmt.Errorf("create topic %s with %d partitions: %w", topic, partitions, err)
 	}
 	return nil

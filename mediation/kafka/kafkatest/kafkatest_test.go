@@ -7,10 +7,22 @@ import (
 	"time"
 
 	"github.com/cascade-billing/cascade/mediation/kafka/kafkatest"
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
+// The helpers work on one broker and on several, where kfake's controller is the last broker
+// (topics must be created through it) and partition leaders are spread over the brokers.
 func TestClusterHelpers(t *testing.T) {
-	c := kafkatest.Start(t)
+	for _, brokers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("brokers=%d", brokers), func(t *testing.T) { testClusterHelpers(t, brokers) })
+	}
+}
+
+func testClusterHelpers(t *testing.T, brokers int) {
+	c := kafkatest.Start(t, kfake.NumBrokers(brokers))
+	if got := len(c.Brokers()); got != brokers {
+		t.Fatalf("%d brokers listening, want %d", got, brokers)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.CreateTopic(ctx, "t", 3); err != nil {
