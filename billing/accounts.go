@@ -3,6 +3,7 @@ package billing
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -52,7 +53,9 @@ func (s *State) CreateAccount(a Account, at time.Time, actor string) ([]ledger.E
 
 // UpdateAccount replaces an account's fields and returns its "updated" event (none when
 // nothing changed). The kind never changes (the channel below it relies on it), and neither
-// does the currency once the account has subscriptions: they bill in it.
+// does the currency once the account has subscriptions: they bill in it. Every field is checked
+// again, so an account whose jurisdiction the tax rules have lost is updated only together with
+// a jurisdiction they have (UseTaxRules).
 func (s *State) UpdateAccount(a Account, at time.Time, actor string) ([]ledger.Event, error) {
 	old, ok := s.accounts[a.ID]
 	if !ok {
@@ -76,6 +79,44 @@ func (s *State) UpdateAccount(a Account, at time.Time, actor string) ([]ledger.E
 		return nil, fmt.Errorf("account %s: %w", a.ID, err)
 	}
 	return []ledger.Event{ev}, nil
+}
+
+// UseTaxRules makes account commands (CreateAccount, UpdateAccount) refuse a tax_jurisdiction
+// that r has no rule for. Without it every invoice of such a buyer would fail in every cycle
+// (Treatment refuses an unknown jurisdiction), and finance would learn it at cycle time rather
+// than at data entry. The Service calls it on every load with its Config.Taxes. A State without
+// tax rules (r nil, as in unit tests of the state alone) only checks the code is non-empty.
+//
+// Replaying events (Apply) never checks: an account recorded with a jurisdiction the rules no
+// longer have still loads, and the cycle fails only that buyer, naming it.
+func (s *State) UseTaxRules(r *TaxRules) { s.taxes = r }
+
+// maxKnownListed bounds how many known jurisdiction codes an error lists: enough for the usual
+// rules file, short enough to read in one API error message.
+const maxKnownListed = 12
+
+// checkJurisdiction reports a code the state's tax rules have no rule for, listing the known
+// codes (or how many there are, when many) so the caller can pick the right one.
+func (s *State) checkJurisdiction(code string) error {
+	if s.taxes == nil {
+		return nil
+	}
+	if _, ok := s.taxes.Jurisdictions[code]; ok {
+		return nil
+	}
+	known := make([]string, 0, len(s.taxes.Jurisdictions))
+	for k := range s.taxes.Jurisdictions {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	switch {
+	case len(known) == 0:
+		return fmt.Errorf("%q is not in the tax rules (they have no jurisdiction)", code)
+	case len(known) > maxKnownListed:
+		return fmt.Errorf("%q is not in the tax rules (%d jurisdictions known, e.g. %s, ...)",
+			code, len(known), strings.Join(known[:maxKnownListed], ", "))
+	}
+	return fmt.Errorf("%q is not in the tax rules (known: %s)", code, strings.Join(known, ", "))
 }
 
 // maxPaymentTermsDays bounds payment terms (ten years, beyond any real terms). Unbounded terms
@@ -103,6 +144,9 @@ func (s *State) validateAccount(a *Account) error {
 	}
 	if strings.TrimSpace(a.TaxJurisdiction) == "" {
 		return fail("tax_jurisdiction", "required (taxes are computed per jurisdiction)", ErrInvalid)
+	}
+	if err := s.checkJurisdiction(a.TaxJurisdiction); err != nil {
+		return fail("tax_jurisdiction", "%v", ErrInvalid, err)
 	}
 	if a.PriceList != "" {
 		if s.cat == nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cascade-billing/cascade/rating"
 	"github.com/shopspring/decimal"
@@ -45,6 +46,8 @@ func (p *PaymentInput) Validate() error {
 	switch {
 	case strings.TrimSpace(p.ID) == "":
 		return bad("id", "is required (the idempotency key)")
+	case validExternalID(p.ID) != nil:
+		return bad("id", "%v", validExternalID(p.ID))
 	case strings.TrimSpace(p.Account) == "":
 		return bad("account", "is required")
 	case !p.Amount.IsPositive():
@@ -64,10 +67,52 @@ func (p *PaymentInput) Validate() error {
 		switch {
 		case strings.TrimSpace(id) == "":
 			return bad(fmt.Sprintf("invoices[%d]", i), "is empty")
+		case validExternalID(id) != nil:
+			return bad(fmt.Sprintf("invoices[%d]", i), "%v", validExternalID(id))
 		case seen[id]:
 			return bad(fmt.Sprintf("invoices[%d]", i), "%q is named twice", id)
 		}
 		seen[id] = true
+	}
+	return nil
+}
+
+// validExternalID checks an id that comes from outside (a provider's transaction id, an invoice
+// named by the payer) and is compared as given: "pay-1" and " pay-1 " are two idempotency keys,
+// so a retry with stray whitespace would record the money twice. Leading or trailing whitespace
+// and control characters are refused; any other format is the provider's business.
+func validExternalID(id string) error {
+	switch {
+	case strings.TrimSpace(id) != id:
+		return fmt.Errorf("%q has leading or trailing whitespace (ids are compared as given: a retry without it would be another one)", id)
+	case strings.ContainsFunc(id, unicode.IsControl):
+		return fmt.Errorf("%q contains a control character", id)
+	}
+	return nil
+}
+
+// Bounds of a payment's received_at (checkReceivedAt).
+const (
+	// maxPaymentSkew is how far after now a payment may say it was received: the provider's
+	// clock may run a little ahead, no further (the ledger refuses far-future dates later).
+	maxPaymentSkew = 5 * time.Minute
+	// earliestPaymentYear: no payment system Cascade talks to predates 2000; money "received"
+	// in 1970 is a zero date or a typo.
+	earliestPaymentYear = 2000
+)
+
+// checkReceivedAt bounds received_at to 2000-01-01 … now + maxPaymentSkew, as an ErrInvalid
+// naming the field. It needs the clock, so the Service calls it (Validate checks fields alone).
+func (p *PaymentInput) checkReceivedAt(now time.Time) error {
+	t := p.ReceivedAt.UTC()
+	earliest := time.Date(earliestPaymentYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	switch {
+	case t.Before(earliest):
+		return fmt.Errorf("payment %q: received_at: %s is before %s (a zero date or a typo): %w",
+			p.ID, t.Format(time.RFC3339), earliest.Format(time.DateOnly), ErrInvalid)
+	case t.After(now.Add(maxPaymentSkew)):
+		return fmt.Errorf("payment %q: received_at: %s is after now (%s) + %s of clock skew: money is recorded once received: %w",
+			p.ID, t.Format(time.RFC3339), now.UTC().Format(time.RFC3339), maxPaymentSkew, ErrInvalid)
 	}
 	return nil
 }

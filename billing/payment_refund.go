@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cascade-billing/cascade/ledger"
+	"github.com/cascade-billing/cascade/rating"
 )
 
 // RefundPayment gives back part of a payment's money the account is owed: first its unallocated
@@ -19,6 +20,8 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput, actor strin
 	switch {
 	case strings.TrimSpace(in.ID) == "":
 		return nil, fmt.Errorf("refund: id is required (the idempotency key): %w", ErrInvalid)
+	case validExternalID(in.ID) != nil:
+		return nil, fmt.Errorf("refund %q: id: %v: %w", in.ID, validExternalID(in.ID), ErrInvalid)
 	case strings.TrimSpace(in.Payment) == "":
 		return nil, fmt.Errorf("refund %s: payment is required: %w", in.ID, ErrInvalid)
 	case !in.Amount.IsPositive():
@@ -46,9 +49,14 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput, actor strin
 	if !ok {
 		return nil, fmt.Errorf("refund %s: payment %s: %w", in.ID, in.Payment, ErrNotFound)
 	}
-	probe := PaymentInput{ID: pay.ID, Account: pay.Account, Amount: in.Amount, Currency: pay.Currency, ReceivedAt: pay.ReceivedAt}
-	if err := probe.Validate(); err != nil {
-		return nil, fmt.Errorf("refund %s: %w", in.ID, err)
+	// Only the amount is checked against the payment's currency: the payment itself was valid
+	// when recorded (an id recorded before ids were checked must stay refundable).
+	cur, err := rating.LookupCurrency(pay.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("refund %s: payment %s: currency: %v: %w", in.ID, pay.ID, err, ErrInvalid)
+	}
+	if !cur.IsRounded(in.Amount) {
+		return nil, fmt.Errorf("refund %s: amount: %s is finer than %s's minor unit: %w", in.ID, in.Amount.String(), cur.Code, ErrInvalid)
 	}
 	now := s.cfg.Now().UTC().Truncate(time.Second)
 	var released []Allocation

@@ -46,6 +46,11 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput, actor stri
 		}
 		return prev.clone(), nil
 	}
+	// After the replay check: an identical retry answers as recorded; a new payment is held to
+	// the clock (no money received in 1970, or in the future beyond clock skew).
+	if err := in.checkReceivedAt(s.cfg.Now()); err != nil {
+		return nil, err
+	}
 	if _, ok := book.applied[in.ID]; ok {
 		return nil, fmt.Errorf("payment %s: the id is a credit application's: %w", in.ID, ErrConflict)
 	}

@@ -320,16 +320,24 @@ func TestCyclePooledLateUsageBillsTheGroupAmount(t *testing.T) {
 	}
 }
 
-// 12. One buyer with an unknown tax jurisdiction stops every other buyer's invoices.
+// 12. One buyer with an unknown tax jurisdiction stops every other buyer's invoices. Accounts
+// are refused an unknown jurisdiction when entered, so BAD becomes untaxable the real-world
+// way: it was created in GB, then the service restarted with tax rules that dropped GB.
 func TestCycleOneBadBuyerDoesNotBlockTheCycle(t *testing.T) {
 	w := newCycWorld(t)
-	w.do(svcAccount(billing.Account{ID: "BAD", Kind: billing.KindCustomer, Parent: "R", Name: "Bad", Currency: "EUR", TaxJurisdiction: "XX"}))
+	w.do(svcAccount(billing.Account{ID: "BAD", Kind: billing.KindCustomer, Parent: "R", Name: "Bad", Currency: "EUR", TaxJurisdiction: "GB"}))
+	if err := reopenWithTaxes(w.svcWorld, taxRulesWithout(t, "GB")); err != nil {
+		t.Fatal(err)
+	}
 	w.sub(billing.NewSubscription{ID: "S", Account: "K", PlanID: "fee20", Start: billingtest.Day(2026, 10, 1)})
 	w.sub(billing.NewSubscription{ID: "SBAD", Account: "BAD", PlanID: "fee20", Start: billingtest.Day(2026, 10, 1)})
 	w.clock.Set(billingtest.Day(2026, 10, 2))
 	rep, err := w.svc.RunCycle(context.Background(), billingtest.Day(2026, 10, 2))
 	if n := len(w.svc.Invoices(billing.InvoiceFilter{Buyer: "K"})); n != 1 {
 		t.Errorf("K got %d invoices (want 1) because of BAD: %v %+v", n, err, rep)
+	}
+	if len(rep.Failed) != 1 || rep.Failed[0].Buyer != "BAD" || !errors.Is(err, billing.ErrIncomplete) {
+		t.Errorf("cycle: %v, failed %+v; want it incomplete with BAD's invoice failed", err, rep.Failed)
 	}
 }
 

@@ -45,6 +45,11 @@ type Config struct {
 	// PlatformFee, optional (H1): the marketplace operator's percentage of every customer
 	// line, taken before the vendor's share in the revenue split (platform.go).
 	PlatformFee *PlatformFee
+	// MaxBackdate is how far before now a new subscription may start (default
+	// DefaultMaxBackdate, 366 days): migrating customers backdates legitimately, but a start in
+	// 1970 would bill hundreds of past periods in the next cycle. Loaded history is never held
+	// to it.
+	MaxBackdate time.Duration
 }
 
 // Validate checks the configuration.
@@ -60,6 +65,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("billing config: late_window %s is negative: %w", c.LateWindow, ErrInvalid)
 	case c.BatchSize < 0:
 		return fmt.Errorf("billing config: batch_size %d is negative: %w", c.BatchSize, ErrInvalid)
+	case c.MaxBackdate < 0:
+		return fmt.Errorf("billing config: max_backdate %s is negative: %w", c.MaxBackdate, ErrInvalid)
 	}
 	return nil
 }
@@ -100,6 +107,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 20000
+	}
+	if cfg.MaxBackdate == 0 {
+		cfg.MaxBackdate = DefaultMaxBackdate
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -146,6 +156,9 @@ func (s *Service) loadAt(ctx context.Context, level slog.Level) error {
 		lc.live = prev
 	}
 	st, num := NewState(lc.live), NewNumbering()
+	st.UseTaxRules(s.cfg.Taxes) // commands check tax_jurisdiction; Apply (below) never does
+	// Commands bound subscription dates to now − MaxBackdate; Apply (history) never does.
+	st.UseMaxBackdate(s.cfg.MaxBackdate)
 	docs, seqs, credited := map[string]*Invoice{}, map[string]uint64{}, map[string][]string{}
 	wb := newWholesaleBook()
 	for _, ev := range events {

@@ -588,7 +588,7 @@ func TestVoidRefusesAPaidInvoice(t *testing.T) {
 	w.run(billingtest.Day(2026, 10, 2))
 	inv := w.svc.Invoices(billing.InvoiceFilter{Buyer: "K1"})[0]
 	_, err := w.svc.RecordPayment(context.Background(), billing.PaymentInput{ID: "pay-1", Account: "K1", Amount: decimal.RequireFromString("1.00"),
-		Currency: "EUR", ReceivedAt: billingtest.Day(2026, 10, 3), Invoices: []string{inv.ID}}, "finance")
+		Currency: "EUR", ReceivedAt: billingtest.Day(2026, 10, 2), Invoices: []string{inv.ID}}, "finance")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,12 +19,14 @@ import (
 // only ever holds what the ledger holds.
 type State struct {
 	cat         *rating.Catalog
+	taxes       *TaxRules // nil: accounts' tax_jurisdiction is only checked non-empty (UseTaxRules)
 	accounts    map[string]*Account
 	accountLog  map[string][]accountVersion // every version of each account, oldest first
 	accountSeq  map[string]uint64
 	subs        map[string]*Subscription
 	subsOf      map[string][]string // account id → subscription ids, in creation order (insertByCreation)
 	redemptions map[string]int      // coupon code → subscriptions that redeemed it
+	maxBackdate time.Duration       // bounds commands' subscription dates; 0: DefaultMaxBackdate (UseMaxBackdate)
 }
 
 // NewState returns an empty state that validates plans and coupons against cat.

@@ -32,6 +32,9 @@ func (s *State) resolve(op, subID string, timing Timing, effective, at time.Time
 	if eff.Before(sub.Start) {
 		return c, fmt.Errorf("%s: effective: %s is before the start %s: %w", c.op, fmtInstant(eff), fmtInstant(sub.Start), ErrInvalid)
 	}
+	if err := s.checkDate("effective", eff, at.UTC(), nil); err != nil {
+		return c, fmt.Errorf("%s: %w", c.op, err) // an old subscription never billed could be changed decades back
+	}
 	switch timing {
 	case "", TimingNow:
 	case TimingPeriodEnd:
@@ -148,6 +151,9 @@ func (s *State) suspend(subID string, on bool, effective, at time.Time, actor st
 		return nil, fmt.Errorf("%s: effective %s is before the start %s: %w", c.op, fmtInstant(c.eff), fmtInstant(sub.Start), ErrInvalid)
 	case !sub.End.IsZero() && !c.eff.Before(sub.End):
 		return nil, fmt.Errorf("%s: effective %s: the subscription ends at %s: %w", c.op, fmtInstant(c.eff), fmtInstant(sub.End), ErrConflict)
+	}
+	if err := s.checkDate("effective", c.eff, at.UTC(), nil); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.op, err)
 	}
 	if n := len(sub.suspension); n > 0 && c.eff.Before(sub.suspension[n-1].At) {
 		return nil, fmt.Errorf("%s: effective %s is before the last suspension change at %s: %w", c.op, fmtInstant(c.eff), fmtInstant(sub.suspension[n-1].At), ErrConflict)

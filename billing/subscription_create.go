@@ -2,6 +2,7 @@ package billing
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/cascade-billing/cascade/ledger"
@@ -12,6 +13,104 @@ import (
 // cannot even be recorded (its event does not encode), which failed the request as a 500.
 const maxTrialDays = 36525
 
+// DefaultMaxBackdate is Config.MaxBackdate's default: a year and a day, so a customer migrated
+// from another system keeps its current annual term, while a start in 1970 (a typo, or a zero
+// date from the other system) is refused instead of billing hundreds of periods at once.
+const DefaultMaxBackdate = 366 * 24 * time.Hour
+
+// maxAheadYears bounds how far after now a start or an effective date may be: a contract
+// starting (or a change taking effect) more than ten years out is a typo, and with a trial and
+// terms on top such a date drifts toward the ledger's last storable second (a 500 before).
+const maxAheadYears = 10
+
+// The ledger stores an event's instant as ClickHouse DateTime: 1970-01-01 to 2106-02-07 (its
+// bounds.go). A command's date outside is refused here, naming the field, rather than by the
+// ledger's check on a field the caller never sent ("at").
+const lastStorableUnix = 1<<32 - 1
+
+// UseMaxBackdate sets how far before now commands may date a subscription's start or change
+// (Config.MaxBackdate; 0 is DefaultMaxBackdate). Apply never checks it: a subscription loaded
+// from history stays valid however old it is.
+func (s *State) UseMaxBackdate(d time.Duration) { s.maxBackdate = d }
+
+// checkDate bounds a date a command was given (a start, an effective date) to at − the max
+// backdate … at + maxAheadYears, within the ledger's range, as an ErrInvalid naming field.
+// past, when not nil, says what the backdating would do (appended to the message).
+func (s *State) checkDate(field string, t, at time.Time, past func() string) error {
+	limit := s.maxBackdate
+	if limit <= 0 {
+		limit = DefaultMaxBackdate
+	}
+	if t.Before(at.Add(-limit)) {
+		most := thousands(int64(limit/(24*time.Hour))) + " days"
+		if limit%(24*time.Hour) != 0 {
+			most = limit.String()
+		}
+		msg := fmt.Sprintf("%s: %s is %s days before now; at most %s of backdating (billing.max_backdate)",
+			field, fmtDate(t), thousands(daysBetween(t, at)), most)
+		if past != nil {
+			if why := past(); why != "" {
+				msg += " — " + why
+			}
+		}
+		return fmt.Errorf("%s: %w", msg, ErrInvalid)
+	}
+	switch {
+	case t.After(at.AddDate(maxAheadYears, 0, 0)):
+		return fmt.Errorf("%s: %s is more than %d years after now: %w", field, fmtDate(t), maxAheadYears, ErrInvalid)
+	case t.Unix() < 0 || t.Unix() > lastStorableUnix:
+		return fmt.Errorf("%s: %s is outside the dates the ledger stores (1970-01-01 to %s): %w", field, fmtDate(t),
+			fmtInstant(time.Unix(lastStorableUnix, 0)), ErrInvalid)
+	}
+	return nil
+}
+
+// pastPeriods counts the grid's boundaries in (start, at]: the periods a cycle at at would bill
+// at once. Plans billed by the day are counted from the elapsed seconds (grid.index estimates
+// days from a time.Duration, which saturates after 292 years).
+func pastPeriods(g grid, at time.Time) int64 {
+	if at.Before(g.Anchor) {
+		return 0
+	}
+	var n int64
+	if g.Every.Unit == rating.PeriodDay {
+		n = daysBetween(g.Anchor, at)/int64(g.Every.Every) + 1
+	} else {
+		n = int64(g.index(at)) + 1
+	}
+	if g.Anchor.Equal(g.From) {
+		n-- // the start itself is not a boundary
+	}
+	return n
+}
+
+// daysBetween is whole days from a to b, from Unix seconds (no time.Duration overflow).
+func daysBetween(a, b time.Time) int64 { return (b.Unix() - a.Unix()) / 86400 }
+
+// fmtDate prints a date alone when it is midnight UTC, else the RFC 3339 instant.
+func fmtDate(t time.Time) string {
+	if t = t.UTC(); t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly)
+	}
+	return fmtInstant(t)
+}
+
+// thousands prints n with comma separators (20,759): finance reads day counts that way.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
 // CreateSubscription validates a new subscription and returns its "created" event. Only
 // customers subscribe: distributors and resellers pay for their customers' subscriptions through
 // the channel (their own invoices are built from the same subscriptions at their buy prices), so
@@ -20,6 +119,9 @@ const maxTrialDays = 36525
 // existing subscriptions: they keep the price they were sold).
 func (s *State) CreateSubscription(c NewSubscription, at time.Time, actor string) ([]ledger.Event, error) {
 	fail := func(field string, err error) error {
+		if field == "" { // err names its field
+			return fmt.Errorf("create subscription %s: %w", c.ID, err)
+		}
 		return fmt.Errorf("create subscription %s: %s: %w", c.ID, field, err)
 	}
 	if err := validStateID("subscription: id", c.ID); err != nil {
@@ -41,7 +143,23 @@ func (s *State) CreateSubscription(c NewSubscription, at time.Time, actor string
 	}
 	plan, err := s.planAt(c.PlanID, start, acc)
 	if err != nil {
+		if derr := s.checkDate("start", start, at, nil); derr != nil {
+			return nil, fail("", derr) // a 1970 start has no plan version either: name the start
+		}
 		return nil, fail("plan", err)
+	}
+	err = s.checkDate("start", start, at, func() string {
+		switch n := pastPeriods(newGrid(start, plan.BillingPeriod, acc.BillingDay), at); n {
+		case 0:
+			return ""
+		case 1:
+			return "it would bill a past period at once"
+		default:
+			return fmt.Sprintf("it would bill %s past periods at once", thousands(n))
+		}
+	})
+	if err != nil {
+		return nil, fail("", err)
 	}
 	seats, err := normSeats(c.Seats)
 	if err != nil {

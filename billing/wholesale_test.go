@@ -179,7 +179,7 @@ func TestWholesaleInvoiceLifecycle(t *testing.T) {
 	}
 	// R pays; D credits its invoice in full; V voids its invoice to D.
 	if _, err := w.svc.RecordPayment(ctx, billing.PaymentInput{ID: "r-pays", Account: "R", Amount: toR.Total, Currency: "EUR",
-		ReceivedAt: billingtest.Day(2026, 12, 3), Invoices: []string{toR.ID}}, "test"); err != nil {
+		ReceivedAt: billingtest.Day(2026, 12, 2), Invoices: []string{toR.ID}}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := w.svc.Invoice(toR.ID); got.Status != billing.StatusPaid {

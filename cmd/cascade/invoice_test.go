@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,33 +107,51 @@ func TestInvoiceRun(t *testing.T) {
 }
 
 // TestInvoiceRunIncomplete: an account the tax rules do not cover cannot be invoiced; the
-// others are, the report lists the failure on its own line, and the exit code is 1.
+// others are, the report lists the failure on its own line, and the exit code is 1. Accounts
+// are refused a jurisdiction the rules lack, so c9 loses its rule the real-world way: created
+// in JP, then invoiced with a tax rules file that no longer has JP.
 func TestInvoiceRunIncomplete(t *testing.T) {
 	store, _ := invoiceLedger(t)
 	svc := reopen(t, store)
-	err := svc.Do(context.Background(), func(st *billing.State, at time.Time) ([]ledger.Event, error) {
-		return st.CreateAccount(billing.Account{ID: "c9", Kind: billing.KindCustomer, Parent: "cloudshop", Name: "Nowhere",
-			Currency: "EUR", TaxJurisdiction: "ZZ", BillingDay: 1}, at, "test")
-	}, subscribe("s9", "c9"))
-	if err != nil {
-		t.Fatalf("the fixture cannot create an account outside the tax rules: %v", err)
+	nowhere := func(code string) billing.Command {
+		return func(st *billing.State, at time.Time) ([]ledger.Event, error) {
+			return st.CreateAccount(billing.Account{ID: "c9", Kind: billing.KindCustomer, Parent: "cloudshop", Name: "Nowhere",
+				Currency: "EUR", TaxJurisdiction: code, BillingDay: 1}, at, "test")
+		}
+	}
+	if err := svc.Do(context.Background(), nowhere("ZZ")); !errors.Is(err, billing.ErrInvalid) ||
+		!strings.Contains(err.Error(), `tax_jurisdiction: "ZZ" is not in the tax rules`) {
+		t.Fatalf("an account outside the tax rules: %v, want it refused", err)
+	}
+	if err := svc.Do(context.Background(), nowhere("JP"), subscribe("s9", "c9")); err != nil {
+		t.Fatalf("the fixture cannot create an account in JP: %v", err)
+	}
+	noJP := filepath.Join(t.TempDir(), "taxes-without-jp.yaml")
+	if err := os.WriteFile(noJP, []byte(taxesWithoutJP), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	c := newCLI(t, store)
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		full := append(append([]string(nil), args...), "--catalog", exampleCatalog, "--taxes", noJP, "--data", t.TempDir())
+		code := runWith(context.Background(), full, &out, &errOut, c.open)
+		return code, out.String(), errOut.String()
+	}
 	// The dry run finds the same failure and says so the same way, writing nothing.
-	code, out, errOut := c.run("invoice", "run", "--as-of", "2026-11-01", "--dry-run")
+	code, out, errOut := run("invoice", "run", "--as-of", "2026-11-01", "--dry-run")
 	if code != exitFailure || !strings.Contains(out, "FAILED account c9: ") || !strings.Contains(errOut, "cycle incomplete") {
 		t.Errorf("dry run: exit %d:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if n := len(reopen(t, store).Invoices(billing.InvoiceFilter{})); n != 0 {
 		t.Fatalf("the dry run wrote %d documents", n)
 	}
-	code, out, errOut = c.run("invoice", "run", "--as-of", "2026-11-01")
+	code, out, errOut = run("invoice", "run", "--as-of", "2026-11-01")
 	if code != exitFailure {
 		t.Fatalf("exit %d, want 1:\n%s\n%s", code, out, errOut)
 	}
 	// c9's first invoice fails on its tax; its second waits for the first.
 	if !strings.Contains(out, "2 failure(s)") || strings.Count(out, "\nFAILED cloudshop → c9 at ") != 2 ||
-		!strings.Contains(out, `tax jurisdiction "ZZ" has no rule`) ||
+		!strings.Contains(out, `tax jurisdiction "JP" has no rule`) ||
 		!strings.Contains(errOut, "cycle incomplete") {
 		t.Errorf("report:\n%s\nstderr:\n%s", out, errOut)
 	}
@@ -137,6 +159,13 @@ func TestInvoiceRunIncomplete(t *testing.T) {
 		t.Error("the accounts that could be invoiced were not")
 	}
 }
+
+// taxesWithoutJP is examples/taxes.yaml after JP was removed from it.
+const taxesWithoutJP = `jurisdictions:
+  DE: {name: VAT, rate: 19, reverse_charge: true}
+  FR: {name: VAT, rate: 20, reverse_charge: true}
+  US-CA: {name: Sales tax, rate: 0}
+`
 
 func TestInvoiceRunBadInput(t *testing.T) {
 	store, _ := invoiceLedger(t)

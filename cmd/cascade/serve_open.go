@@ -40,7 +40,7 @@ func openConfiguredAt(ctx context.Context, e *env, cfg *config.Config, now func(
 		return nil, nil, err
 	}
 	svc, err := billing.New(billing.Config{Store: store, Catalog: cat, CatalogVersion: version, Taxes: rules,
-		LateWindow: cfg.Billing.LateWindow.D(), BatchSize: cfg.Billing.BatchSize, Now: now, Logger: e.log})
+		LateWindow: cfg.Billing.LateWindow.D(), BatchSize: cfg.Billing.BatchSize, MaxBackdate: cfg.Billing.MaxBackdate.D(), Now: now, Logger: e.log})
 	if err == nil {
 		if err = svc.Load(ctx); err != nil {
 			err = fmt.Errorf("load the billing state from %s: %w", where, err)

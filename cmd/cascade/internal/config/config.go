@@ -105,6 +105,9 @@ type Billing struct {
 	FollowInterval Duration `yaml:"follow_interval"`
 	// BatchSize is how many invoices one ledger write issues.
 	BatchSize int `yaml:"batch_size"`
+	// MaxBackdate is how far before now a new subscription may start, or a change take
+	// effect (billing.Config.MaxBackdate; 0 is billing's default, 366 days).
+	MaxBackdate Duration `yaml:"max_backdate"`
 }
 
 // Dunning is the reminder and suspension run.

@@ -46,7 +46,8 @@ const (
 	DefaultShutdownTimeout = Duration(30 * time.Second)
 )
 
-// defaults fills what was left empty. Billing's own defaults (late window 35 d, batch 20000)
+// defaults fills what was left empty. Billing's own defaults (late window 35 d, batch 20000,
+// max backdate 366 d)
 // stay billing's: zero passes through.
 func (c *Config) defaults() {
 	set := func(p *string, v string) {
@@ -127,6 +128,9 @@ func (c *Config) validate() []string {
 	}
 	if c.Billing.FollowInterval < 0 {
 		bad("billing.follow_interval", "must not be negative")
+	}
+	if c.Billing.MaxBackdate < 0 {
+		bad("billing.max_backdate", "must not be negative (0 is the default, 366d)")
 	}
 	if c.Kafka.RawTopic == c.Kafka.RejectedTopic {
 		bad("kafka.rejected_topic", "must differ from raw_topic")
