@@ -18,6 +18,8 @@ func (s *Service) ApplyCredit(ctx context.Context, id, account, actor string) ([
 	switch {
 	case strings.TrimSpace(id) == "":
 		return nil, fmt.Errorf("apply credit: id is required (the idempotency key): %w", ErrInvalid)
+	case validExternalID(id) != nil:
+		return nil, fmt.Errorf("apply credit: id: %v: %w", validExternalID(id), ErrInvalid)
 	case actor == "":
 		return nil, fmt.Errorf("apply credit %s: actor is required: %w", id, ErrInvalid)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -379,5 +380,22 @@ func TestApplyCredit(t *testing.T) {
 		if err := call(); !errors.Is(err, billing.ErrConflict) {
 			t.Errorf("%s: %v, want conflict", name, err)
 		}
+	}
+}
+
+// An application id with stray whitespace is refused, not a second application of the credit.
+func TestApplyCreditRefusesPaddedID(t *testing.T) {
+	w := newPayWorld(t, 2)
+	ctx := context.Background()
+	invs := w.invoices("K1")
+	w.pay(billing.PaymentInput{ID: "p1", Account: "K1", Amount: invs[0].Total.Add(decimal.NewFromInt(20)), Invoices: []string{invs[0].ID}})
+	before := ledgerDump(t, w.store)
+	for _, id := range []string{" ac1", "ac1 ", "ac\t1"} {
+		if got, err := w.svc.ApplyCredit(ctx, id, "K1", "finance"); !errors.Is(err, billing.ErrInvalid) || !strings.Contains(err.Error(), "id: ") {
+			t.Errorf("apply credit %q: %v %+v, want ErrInvalid naming the id", id, err, got)
+		}
+	}
+	if ledgerDump(t, w.store) != before {
+		t.Errorf("a refused application wrote to the ledger")
 	}
 }
