@@ -2,6 +2,7 @@ package main
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cascade-billing/cascade/billing"
@@ -17,7 +18,8 @@ import (
 // it sees a command or a cycle either entirely or not at all. A cycle holds that lock while
 // it runs, so mediation waits for it rather than enrich against half-issued invoices.
 type billingDirectory struct {
-	svc *billing.Service
+	svc   *billing.Service
+	lease atomic.Pointer[writerLease] // set once the election started: a follower catches up on a miss
 
 	mu     sync.Mutex
 	chains map[string]*chainEntry // account id → its channel, as of the account versions in entry.links
@@ -43,7 +45,22 @@ func newBillingDirectory(svc *billing.Service) *billingDirectory {
 // account, meter not priced, not started, ended, suspended) or when billing's state is not
 // usable (a failed write awaiting reload): the record is rejected with its bytes kept, and can
 // be replayed from the rejects once the cause is fixed.
+//
+// On a follower (an instance that is not the billing writer) a miss first brings billing up to
+// the ledger (writerLease.catchUp, rate-limited) and looks again: the subscription may have
+// been created on the writer since this instance last reloaded.
 func (d *billingDirectory) Lookup(subject, meter string, at time.Time) (mediation.Enrichment, bool) {
+	lease := d.lease.Load()
+	before := lease.reloadsDone()
+	e, ok := d.view(subject, meter, at)
+	if !ok && lease != nil && lease.catchUp(before) {
+		e, ok = d.view(subject, meter, at)
+	}
+	return e, ok
+}
+
+// view answers a lookup from billing's state as it is now.
+func (d *billingDirectory) view(subject, meter string, at time.Time) (mediation.Enrichment, bool) {
 	var e mediation.Enrichment
 	ok := false
 	_ = d.svc.View(func(st *billing.State) error {

@@ -120,6 +120,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config, opts serveOptions) (
 	// Deferred after the mediation close and before the scheduler stop, so it runs between them:
 	// a running cycle finishes before this instance leaves the election.
 	defer s.writer.close()
+	s.med.dir.lease.Store(s.writer) // a follower's lookups now catch up on a miss (serve_follow.go)
 
 	if s.sched, err = startScheduler(ctx, s); err != nil {
 		s.med.stopSource(s.log)

@@ -47,6 +47,8 @@ type writerLease struct {
 	decided   chan struct{}   // closed once the first generation said whether this instance writes
 	once      sync.Once
 	done      chan struct{}
+
+	reloads followerReloads // a follower's reloads: the interval's and those a lookup miss asks for
 }
 
 // writerConfig is what the lease needs from the service's configuration.
@@ -199,28 +201,6 @@ func (stickyWriter) AssignGroups(members []kafkago.GroupMember, partitions []kaf
 		out[pick][p.Topic] = append(out[pick][p.Topic], p.ID)
 	}
 	return out
-}
-
-// followLoop reloads billing every follow interval while this instance is not the writer.
-func (w *writerLease) followLoop(ctx context.Context) {
-	if w.follow <= 0 {
-		return
-	}
-	t := time.NewTicker(w.follow)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if w.isWriter() {
-			continue
-		}
-		if err := w.svc.Refresh(ctx); err != nil && ctx.Err() == nil {
-			w.log.Warn("follower: reloading billing from the ledger failed; retried at the next interval", "err", err)
-		}
-	}
 }
 
 // admit admits one piece of writer work (a cycle, a dunning run, a command) while this

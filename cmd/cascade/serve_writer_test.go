@@ -15,8 +15,10 @@ import (
 
 	"github.com/cascade-billing/cascade/billing"
 	"github.com/cascade-billing/cascade/cmd/cascade/internal/config"
+	"github.com/cascade-billing/cascade/ledger"
 	"github.com/cascade-billing/cascade/ledger/clickhouse/clickhousetest"
 	"github.com/cascade-billing/cascade/mediation/kafka/kafkatest"
+	"github.com/shopspring/decimal"
 )
 
 // twoServes runs instances of `cascade serve` in this process on one Kafka cluster and one
@@ -36,7 +38,9 @@ type serveNode struct {
 	done   chan error
 }
 
-func newTwoServes(t *testing.T) *twoServes {
+// newTwoServes prepares instances that share a ClickHouse server and a Kafka cluster; followers
+// reload billing every follow (a config duration).
+func newTwoServes(t *testing.T, follow string) *twoServes {
 	t.Helper()
 	chs := clickhousetest.Start(t)
 	kc := kafkatest.Start(t)
@@ -52,11 +56,11 @@ func newTwoServes(t *testing.T) *twoServes {
 		t.Fatal(err)
 	}
 	// The cluster instead of the embedded broker; a short session so a stopped writer's
-	// successor is elected quickly; followers reload billing often.
+	// successor is elected quickly.
 	body := strings.Replace(string(raw), "  embedded: {partitions: 2}\n",
 		fmt.Sprintf("  brokers: [%q]\n  session_timeout: 6s\n  heartbeat_interval: 500ms\n", kc.Brokers()[0]), 1)
 	body = strings.Replace(body, `billing: {cycle: "0 0 1 1 *", grace: 1h}`,
-		`billing: {cycle: "0 0 1 1 *", grace: 1h, follow_interval: 200ms}`, 1)
+		`billing: {cycle: "0 0 1 1 *", grace: 1h, follow_interval: `+follow+`}`, 1)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +153,7 @@ func TestTwoServesOneWriter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts ClickHouse, Kafka and two services")
 	}
-	ts := newTwoServes(t)
+	ts := newTwoServes(t, "200ms")
 	a := ts.start()
 	ts.waitWriter(a, 30*time.Second)
 	b := ts.start()
@@ -252,5 +256,66 @@ func checkOneEach(t *testing.T, invs []*billing.Invoice, buyers ...string) {
 	}
 	if len(invs) != len(buyers) {
 		t.Errorf("%d invoices, want %d", len(invs), len(buyers))
+	}
+}
+
+// sendUsage posts count records of cust (ids cust-from…) through n and returns the answer.
+func sendUsage(n *serveNode, cust string, from, count int) (ans struct{ Accepted, Rejected, Duplicate int }) {
+	n.c.t.Helper()
+	var body bytes.Buffer
+	for i := from; i < from+count; i++ {
+		at := time.Date(2026, 10, 2+i%17, 8, i%60, 0, 0, time.UTC)
+		fmt.Fprintf(&body, `{"specversion":"1.0","id":"%s-%d","source":"v1/gw","type":"calls","subject":%q,"time":%q,"data":{"quantity":"2"}}`+"\n",
+			cust, i, cust, at.Format(time.RFC3339))
+	}
+	n.c.do("POST", "/v1/usage", "vendor", "application/x-ndjson", body.Bytes(), http.StatusOK, &ans)
+	return ans
+}
+
+// TestFollowerCatchesUpOnMiss: followers reload billing only hourly here, yet usage for
+// subscriptions the writer created a moment ago is accepted through the follower — its lookup
+// missed, reloaded billing from the ledger and looked again — and the records reach the
+// ledger through the follower's share of the partitions too. A stream of unknown subjects is
+// rejected without reloading more than once a second.
+func TestFollowerCatchesUpOnMiss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts ClickHouse, Kafka and two services")
+	}
+	ts := newTwoServes(t, "1h")
+	a := ts.start()
+	ts.waitWriter(a, 30*time.Second)
+	b := ts.start()
+	ts.waitWriter(a, 30*time.Second)
+	reloads := func() uint64 { return b.s.writer.reloadsDone() }
+	before := reloads()
+
+	a.c.e2eChannel() // accounts and subscriptions, on the writer only
+	ts.clock.Set(time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC))
+	for _, cust := range []string{"c1", "c2"} {
+		if ans := sendUsage(b, cust, 0, 40); ans.Accepted != 40 || ans.Rejected != 0 {
+			t.Fatalf("usage of %s through the follower right after the writer created it: %+v, want 40 accepted", cust, ans)
+		}
+	}
+	if got := reloads() - before; got < 1 || got > 2 {
+		t.Errorf("the follower reloaded %d times for the new subscriptions, want 1 (2 if the second customer's came a second later)", got)
+	}
+	oct := ledger.Period{From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	for _, cust := range []string{"c1", "c2"} {
+		waitUsage(t, a.s.store, cust, "calls", oct, decimal.NewFromInt(80))
+	}
+
+	// Unknown subjects: rejected, and at most one reload a second however many arrive.
+	start, first := time.Now(), reloads()
+	rejected := 0
+	for i := range 20 {
+		ans := sendUsage(b, "ghost", i*50, 50)
+		rejected += ans.Rejected
+	}
+	elapsed := time.Since(start)
+	if rejected != 1000 {
+		t.Errorf("%d of 1000 records of an unknown subject rejected", rejected)
+	}
+	if got, most := reloads()-first, uint64(elapsed/catchUpGap)+1; got > most {
+		t.Errorf("%d reloads for 1000 unknown-subject records in %s, want at most %d", got, elapsed.Round(time.Millisecond), most)
 	}
 }
