@@ -181,15 +181,7 @@ func TestTwoServesOneWriter(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	send := func(n *serveNode, cust string, from, count int) {
-		var body bytes.Buffer
-		for i := from; i < from+count; i++ {
-			at := time.Date(2026, 10, 2+i%17, 8, i%60, 0, 0, time.UTC)
-			fmt.Fprintf(&body, `{"specversion":"1.0","id":"%s-%d","source":"v1/gw","type":"calls","subject":%q,"time":%q,"data":{"quantity":"2"}}`+"\n",
-				cust, i, cust, at.Format(time.RFC3339))
-		}
-		var ans struct{ Accepted, Rejected, Duplicate int }
-		n.c.do("POST", "/v1/usage", "vendor", "application/x-ndjson", body.Bytes(), http.StatusOK, &ans)
-		if ans.Accepted != count || ans.Rejected != 0 {
+		if ans := sendUsage(n, cust, from, count); ans.Accepted != count || ans.Rejected != 0 {
 			t.Fatalf("usage through %s: %+v, want %d accepted", n.s.addr, ans, count)
 		}
 	}
